@@ -1,0 +1,46 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "referral-fields.h"
+
+#include <string.h>
+
+/* Returns the value of arg if its key is key: "" for a bare "key". */
+static const char *field_value(const char *arg, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (strncmp(arg, key, len) != 0)
+		return NULL;
+	if (arg[len] == '\0')
+		return "";
+	if (arg[len] == '=')
+		return arg + len + 1;
+	return NULL;
+}
+
+void referral_fields_parse(const char *const *args,
+			   struct referral_fields *fields_r)
+{
+	const char *value;
+
+	i_zero(fields_r);
+	if (args == NULL)
+		return;
+	for (; *args != NULL; args++) {
+		const char *arg = *args;
+
+		if ((value = field_value(arg, "host")) != NULL)
+			fields_r->host = value;
+		else if ((value = field_value(arg, "port")) != NULL)
+			fields_r->port = value;
+		else if ((value = field_value(arg, "destuser")) != NULL)
+			fields_r->destuser = value;
+		else if ((value = field_value(arg, "reason")) != NULL)
+			fields_r->reason = value;
+		else if (field_value(arg, "nologin") != NULL)
+			fields_r->nologin = TRUE;
+		else if (field_value(arg, "proxy") != NULL)
+			fields_r->proxy = TRUE;
+	}
+}

@@ -1,0 +1,24 @@
+#ifndef REFERRAL_FIELDS_H
+#define REFERRAL_FIELDS_H
+
+/* The passdb extra fields a referral is made of, exactly as the auth process
+   sent them (NULL when absent). Nothing here is validated yet: values are
+   whatever an SQL row or an LDAP attribute held. */
+struct referral_fields {
+	const char *host;
+	const char *port;
+	const char *destuser;
+	const char *reason;
+
+	bool nologin:1;
+	bool proxy:1;
+};
+
+/* Pick the referral fields out of a NULL-terminated array of "key=value" or
+   bare "key" strings (the auth reply's args). The returned pointers point
+   into args. When a key repeats, the last one wins, as in Dovecot's own
+   parser. */
+void referral_fields_parse(const char *const *args,
+			   struct referral_fields *fields_r);
+
+#endif

@@ -1,0 +1,55 @@
+#ifndef REFERRAL_TARGET_H
+#define REFERRAL_TARGET_H
+
+#include "net.h"
+
+struct referral_fields;
+
+enum referral_host_type {
+	REFERRAL_HOST_DNS = 0,
+	REFERRAL_HOST_IPV4,
+	REFERRAL_HOST_IPV6,
+};
+
+/* Where a referral points: a validated host and port. */
+struct referral_target {
+	const char *host;
+	enum referral_host_type host_type;
+	in_port_t port;
+};
+
+/* The server the client is talking to now, for referral loop detection.
+   local_name is the name the client asked for (TLS SNI), or NULL. */
+struct referral_local {
+	struct ip_addr ip;
+	in_port_t port;
+	const char *local_name;
+};
+
+/* Validate host: an IPv4 address, an IPv6 address (without brackets) or a
+   DNS name of LDH labels. Returns FALSE with a reason (without the value)
+   in error_r when it is none of those. */
+bool referral_host_validate(const char *host, enum referral_host_type *type_r,
+			    const char **error_r);
+/* Parse a decimal port 1..65535: digits only, no sign or white space.
+   Returns FALSE with a reason (without the value) in error_r otherwise. */
+bool referral_port_parse(const char *str, in_port_t *port_r,
+			 const char **error_r);
+
+/* Turn the host and port fields into a target. fields->host must not be
+   NULL. default_port is used when there is no port field. On failure,
+   returns FALSE and sets field_r to the offending field's name and error_r
+   to a message naming the field and its (escaped, bounded) value. */
+bool referral_target_parse(const struct referral_fields *fields,
+			   in_port_t default_port,
+			   struct referral_target *target_r,
+			   const char **field_r, const char **error_r);
+
+/* Returns TRUE when target is the very server described by local (same
+   address or same TLS server name, and same port): referring there would
+   loop. Names compare case-insensitively, ignoring a trailing dot; no DNS
+   lookups are made. */
+bool referral_target_is_local(const struct referral_target *target,
+			      const struct referral_local *local);
+
+#endif

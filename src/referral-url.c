@@ -1,0 +1,58 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "str.h"
+#include "referral-target.h"
+#include "referral-url.h"
+
+#include <ctype.h>
+
+/* RFC 5092: achar = uchar / "&" / "=" / "~", uchar = unreserved /
+   sub-delims-sh / pct-encoded, sub-delims-sh = "!" / "$" / "'" / "(" /
+   ")" / "*" / "+" / "," and unreserved (RFC 3986) = ALPHA / DIGIT / "-" /
+   "." / "_" / "~". */
+static bool is_achar(unsigned char c)
+{
+	if (i_isalnum(c))
+		return TRUE;
+	return c != '\0' && strchr("-._~!$'()*+,&=", c) != NULL;
+}
+
+void referral_url_append_achars(string_t *dest, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (is_achar(*p))
+			str_append_c(dest, *p);
+		else {
+			str_append_c(dest, '%');
+			str_append_c(dest, hex[*p >> 4]);
+			str_append_c(dest, hex[*p & 0x0f]);
+		}
+	}
+}
+
+const char *referral_imap_url(const struct referral_target *target,
+			      const char *user, const char *auth)
+{
+	string_t *url = t_str_new(128);
+
+	i_assert(*user != '\0' && *auth != '\0');
+
+	str_append(url, "imap://");
+	referral_url_append_achars(url, user);
+	str_append(url, ";AUTH=");
+	/* "*" is an achar itself, so it needs no special case */
+	referral_url_append_achars(url, auth);
+	str_append_c(url, '@');
+	if (target->host_type == REFERRAL_HOST_IPV6)
+		str_printfa(url, "[%s]", target->host);
+	else
+		str_append(url, target->host);
+	if (target->port != REFERRAL_IMAP_DEFAULT_PORT)
+		str_printfa(url, ":%u", target->port);
+	str_append_c(url, '/');
+	return str_c(url);
+}

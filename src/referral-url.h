@@ -1,0 +1,22 @@
+#ifndef REFERRAL_URL_H
+#define REFERRAL_URL_H
+
+struct referral_target;
+
+/* The ;AUTH= value for a client that used the IMAP LOGIN command (RFC 2221
+   section 3: it keeps the client from trying anonymous login). */
+#define REFERRAL_IMAP_AUTH_ANY "*"
+#define REFERRAL_IMAP_DEFAULT_PORT 143
+
+/* Append value to dest with every byte outside RFC 5092's achar set
+   percent-encoded (upper case hex). */
+void referral_url_append_achars(string_t *dest, const char *value);
+
+/* Build an RFC 5092 IMAP URL for an RFC 2221 referral:
+   imap://<enc-user>;AUTH=<enc-auth>@<host>[:<port>]/
+   user and auth must be non-empty; an IPv6 host is bracketed, and the port
+   is left out when it is 143. Allocated from the data stack. */
+const char *referral_imap_url(const struct referral_target *target,
+			      const char *user, const char *auth);
+
+#endif

@@ -1,0 +1,56 @@
+#ifndef HARNESS_DOVECOT_H
+#define HARNESS_DOVECOT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+
+/* A throwaway Dovecot instance: everything (config, sockets, state, log,
+   mail) lives in dir, it listens on 127.0.0.1 on ports picked at run time,
+   and it never reads /etc/dovecot. */
+struct dc_server {
+	char *name;
+	char *dir;
+	char *conf_path;
+	char *log_path;
+	in_port_t imap_port;
+	pid_t pid;
+};
+
+/* Make a fresh 0755 directory under /tmp for one test run. */
+char *harness_make_root(const char *prefix);
+/* Remove a directory tree made by harness_make_root() (unless the
+   environment sets KEEP_TEST_DIR, for post-mortems). */
+void harness_remove_root(const char *root);
+
+/* A free TCP port on 127.0.0.1, from the kernel. */
+in_port_t harness_free_port(void);
+
+void harness_write_file(const char *path, const char *content);
+/* Whole file as a malloc()ed string ("" if it does not exist). */
+char *harness_read_file(const char *path);
+
+/* Prepare dir <root>/<name> and a config that holds the harness's base
+   settings followed by extra (passdb, plugins, ...). imap_port is chosen
+   here, so extra and the passdb can name it before the start. */
+void dc_server_init(struct dc_server *srv, const char *root,
+		    const char *name);
+/* Write the config and start "dovecot -F" in the background; returns when
+   the IMAP port accepts connections. Aborts the process with the log on
+   failure, since nothing can be tested then. */
+void dc_server_start(struct dc_server *srv, const char *extra_config);
+/* Stop the instance and wait for it (SIGKILL after a timeout). Safe to call
+   twice and for a server that never started. */
+void dc_server_stop(struct dc_server *srv);
+/* Lines of the server log that say Panic or Fatal, or NULL if none. */
+char *dc_server_log_errors(const struct dc_server *srv);
+/* Does the log contain needle? Dovecot's log process writes a moment after
+   the event, so this waits for the line up to a few seconds. */
+bool dc_server_log_contains(const struct dc_server *srv, const char *needle);
+
+/* Stop every server started by this process: registered with atexit() by
+   the first dc_server_start(), so a failing fixture leaves no Dovecot
+   behind. */
+void dc_servers_stop_all(void);
+
+#endif

@@ -1,0 +1,234 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#define _GNU_SOURCE
+#include "harness-imap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_TIMEOUT_MSECS 10000
+
+static void transcript_add(struct imap_conn *conn, const char *line)
+{
+	size_t len = strlen(line);
+
+	conn->transcript = realloc(conn->transcript,
+				   conn->transcript_len + len + 3);
+	memcpy(conn->transcript + conn->transcript_len, line, len);
+	memcpy(conn->transcript + conn->transcript_len + len, "\r\n", 3);
+	conn->transcript_len += len + 2;
+}
+
+static bool ipv4_sockaddr(struct sockaddr_in *sin, const char *ip,
+			  in_port_t port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return inet_pton(AF_INET, ip, &sin->sin_addr) == 1;
+}
+
+bool imap_connect(struct imap_conn *conn, const char *name, const char *ip,
+		  in_port_t port)
+{
+	return imap_connect_from(conn, name, NULL, ip, port);
+}
+
+bool imap_connect_from(struct imap_conn *conn, const char *name,
+		       const char *source_ip, const char *ip, in_port_t port)
+{
+	struct sockaddr_in sin, src;
+	char *greeting;
+
+	memset(conn, 0, sizeof(*conn));
+	conn->name = strdup(name);
+	conn->transcript = strdup("");
+	conn->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (conn->fd < 0)
+		return false;
+	if (source_ip != NULL &&
+	    (!ipv4_sockaddr(&src, source_ip, 0) ||
+	     bind(conn->fd, (struct sockaddr *)&src, sizeof(src)) < 0)) {
+		printf("[%s] bind to %s failed: %s\n", name, source_ip,
+		       strerror(errno));
+		return false;
+	}
+	if (!ipv4_sockaddr(&sin, ip, port) ||
+	    connect(conn->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		printf("[%s] connect to %s:%u failed: %s\n", name, ip, port,
+		       strerror(errno));
+		return false;
+	}
+	printf("[%s] connected to %s:%u%s%s\n", name, ip, port,
+	       source_ip == NULL ? "" : " from ",
+	       source_ip == NULL ? "" : source_ip);
+	greeting = imap_read_line(conn);
+	if (greeting == NULL)
+		return false;
+	free(greeting);
+	return true;
+}
+
+void imap_disconnect(struct imap_conn *conn)
+{
+	if (conn->fd >= 0)
+		close(conn->fd);
+	conn->fd = -1;
+	free(conn->name);
+	free(conn->transcript);
+	conn->name = conn->transcript = NULL;
+}
+
+bool imap_send_raw(struct imap_conn *conn, const char *data)
+{
+	size_t len = strlen(data), pos = 0;
+	const char *p, *line = data;
+
+	/* echo line by line, as the client side of the conversation */
+	while ((p = strstr(line, "\r\n")) != NULL) {
+		printf("[%s] C: %.*s\n", conn->name, (int)(p - line), line);
+		line = p + 2;
+	}
+	if (*line != '\0')
+		printf("[%s] C: %s\n", conn->name, line);
+	fflush(stdout);
+
+	while (pos < len) {
+		ssize_t ret = send(conn->fd, data + pos, len - pos,
+				   MSG_NOSIGNAL);
+
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		pos += ret;
+	}
+	return true;
+}
+
+bool imap_send_line(struct imap_conn *conn, const char *line)
+{
+	char *data;
+	bool ret;
+
+	if (asprintf(&data, "%s\r\n", line) < 0)
+		return false;
+	ret = imap_send_raw(conn, data);
+	free(data);
+	return ret;
+}
+
+/* Wait for input; returns bytes read, 0 on EOF, -1 on timeout/error. */
+static ssize_t fill_buffer(struct imap_conn *conn, int timeout_msecs)
+{
+	struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
+	ssize_t ret;
+
+	if (conn->buf_len == sizeof(conn->buf))
+		return -1;
+	if (poll(&pfd, 1, timeout_msecs) <= 0)
+		return -1;
+	ret = recv(conn->fd, conn->buf + conn->buf_len,
+		   sizeof(conn->buf) - conn->buf_len, 0);
+	if (ret > 0)
+		conn->buf_len += ret;
+	return ret;
+}
+
+char *imap_read_line(struct imap_conn *conn)
+{
+	for (;;) {
+		char *nl = memchr(conn->buf, '\n', conn->buf_len);
+
+		if (nl != NULL) {
+			size_t len = nl - conn->buf;
+			char *line;
+
+			line = strndup(conn->buf, len > 0 &&
+				       conn->buf[len-1] == '\r' ?
+				       len - 1 : len);
+			memmove(conn->buf, nl + 1, conn->buf_len - len - 1);
+			conn->buf_len -= len + 1;
+			printf("[%s] S: %s\n", conn->name, line);
+			fflush(stdout);
+			transcript_add(conn, line);
+			return line;
+		}
+		if (fill_buffer(conn, READ_TIMEOUT_MSECS) <= 0) {
+			printf("[%s] (connection closed or silent)\n",
+			       conn->name);
+			return NULL;
+		}
+	}
+}
+
+char *imap_read_tagged(struct imap_conn *conn, const char *tag)
+{
+	size_t tag_len = strlen(tag);
+	char *line;
+
+	while ((line = imap_read_line(conn)) != NULL) {
+		if (strncmp(line, tag, tag_len) == 0 && line[tag_len] == ' ')
+			return line;
+		free(line);
+	}
+	return NULL;
+}
+
+char *imap_command(struct imap_conn *conn, const char *tag,
+		   const char *command)
+{
+	char *line;
+	bool ok;
+
+	if (asprintf(&line, "%s %s", tag, command) < 0)
+		return NULL;
+	ok = imap_send_line(conn, line);
+	free(line);
+	return ok ? imap_read_tagged(conn, tag) : NULL;
+}
+
+bool imap_is_silent(struct imap_conn *conn, unsigned int msecs)
+{
+	return conn->buf_len == 0 && fill_buffer(conn, msecs) < 0;
+}
+
+char *imap_authenticate_plain_cmd(const char *user, const char *pass)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t ulen = strlen(user), plen = strlen(pass);
+	size_t len = ulen + plen + 2, i, o = 0;
+	unsigned char *raw = malloc(len);
+	char *out = malloc(len * 4 / 3 + 32), *cmd;
+
+	raw[0] = '\0';
+	memcpy(raw + 1, user, ulen);
+	raw[1 + ulen] = '\0';
+	memcpy(raw + 2 + ulen, pass, plen);
+	for (i = 0; i < len; i += 3) {
+		unsigned int n = raw[i] << 16;
+
+		if (i + 1 < len)
+			n |= raw[i+1] << 8;
+		if (i + 2 < len)
+			n |= raw[i+2];
+		out[o++] = b64[(n >> 18) & 63];
+		out[o++] = b64[(n >> 12) & 63];
+		out[o++] = i + 1 < len ? b64[(n >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? b64[n & 63] : '=';
+	}
+	out[o] = '\0';
+	if (asprintf(&cmd, "AUTHENTICATE PLAIN %s", out) < 0)
+		cmd = NULL;
+	free(raw);
+	free(out);
+	return cmd;
+}

@@ -1,0 +1,50 @@
+#ifndef HARNESS_IMAP_H
+#define HARNESS_IMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <netinet/in.h>
+
+/* A plain IMAP client over TCP for the end-to-end tests. Every line sent
+   and received is echoed to stdout ("C: " / "S: "), so a test log shows the
+   real conversation. */
+struct imap_conn {
+	int fd;
+	char *name;
+	char buf[65536];
+	size_t buf_len;
+	/* every line received so far, CRLF-terminated */
+	char *transcript;
+	size_t transcript_len;
+};
+
+/* Connect and read the greeting. Returns false if either fails. */
+bool imap_connect(struct imap_conn *conn, const char *name, const char *ip,
+		  in_port_t port);
+/* The same from a chosen loopback source address. Dovecot's auth penalty
+   delays every login from an address after a failed one, so each test of
+   a failure comes from an address of its own. */
+bool imap_connect_from(struct imap_conn *conn, const char *name,
+		       const char *source_ip, const char *ip, in_port_t port);
+void imap_disconnect(struct imap_conn *conn);
+
+/* Send raw bytes as they are (e.g. several pipelined commands). */
+bool imap_send_raw(struct imap_conn *conn, const char *data);
+/* Send one line, CRLF appended. */
+bool imap_send_line(struct imap_conn *conn, const char *line);
+/* Read one line without its CRLF (malloc()ed), or NULL on EOF/timeout. */
+char *imap_read_line(struct imap_conn *conn);
+/* Read lines until the tagged reply for tag; returns that line
+   (malloc()ed) or NULL when the server closed or went silent first. */
+char *imap_read_tagged(struct imap_conn *conn, const char *tag);
+/* Send "<tag> <command>" and return the tagged reply line. */
+char *imap_command(struct imap_conn *conn, const char *tag,
+		   const char *command);
+/* Does the server say nothing more (and keep the connection open) for
+   msecs? Used to show that no extra line follows a reply. */
+bool imap_is_silent(struct imap_conn *conn, unsigned int msecs);
+
+/* "AUTHENTICATE PLAIN <base64 of \0user\0pass>" (malloc()ed). */
+char *imap_authenticate_plain_cmd(const char *user, const char *pass);
+
+#endif

@@ -1,0 +1,80 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#define _GNU_SOURCE
+#include "harness-dovecot.h"
+#include "harness-passdb.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static void sql_check(sqlite3 *db, int ret, const char *what)
+{
+	if (ret != SQLITE_OK && ret != SQLITE_DONE) {
+		fprintf(stderr, "harness: sqlite %s failed: %s\n", what,
+			sqlite3_errmsg(db));
+		exit(EXIT_FAILURE);
+	}
+}
+
+static void bind_text(sqlite3 *db, sqlite3_stmt *stmt, int idx,
+		      const char *value)
+{
+	sql_check(db, value == NULL ? sqlite3_bind_null(stmt, idx) :
+		  sqlite3_bind_text(stmt, idx, value, -1, SQLITE_TRANSIENT),
+		  "bind");
+}
+
+void passdb_create(const char *db_path, const struct passdb_user *users,
+		   unsigned int count)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	unsigned int i;
+
+	(void)remove(db_path);
+	sql_check(NULL, sqlite3_open(db_path, &db), "open");
+	sql_check(db, sqlite3_exec(db,
+		"CREATE TABLE users (userid TEXT PRIMARY KEY, "
+		"password TEXT, host TEXT, port TEXT, destuser TEXT, "
+		"reason TEXT, nologin TEXT, proxy TEXT, pass TEXT)",
+		NULL, NULL, NULL), "create");
+	sql_check(db, sqlite3_prepare_v2(db,
+		"INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+		&stmt, NULL), "prepare");
+	for (i = 0; i < count; i++) {
+		const struct passdb_user *u = &users[i];
+
+		bind_text(db, stmt, 1, u->user);
+		bind_text(db, stmt, 2, u->password);
+		bind_text(db, stmt, 3, u->host);
+		bind_text(db, stmt, 4, u->port);
+		bind_text(db, stmt, 5, u->destuser);
+		bind_text(db, stmt, 6, u->reason);
+		bind_text(db, stmt, 7, u->nologin);
+		bind_text(db, stmt, 8, u->proxy);
+		bind_text(db, stmt, 9, u->pass);
+		sql_check(db, sqlite3_step(stmt), "insert");
+		sql_check(db, sqlite3_reset(stmt), "reset");
+	}
+	sql_check(db, sqlite3_finalize(stmt), "finalize");
+	sql_check(db, sqlite3_close(db), "close");
+	chmod(db_path, 0644);
+}
+
+char *passdb_sql_block(const char *conf_path, const char *db_path,
+		       const char *password_query)
+{
+	char *conf, *block;
+
+	if (asprintf(&conf, "driver = sqlite\nconnect = %s\n"
+		     "password_query = %s\n", db_path, password_query) < 0)
+		exit(EXIT_FAILURE);
+	harness_write_file(conf_path, conf);
+	free(conf);
+	if (asprintf(&block, "passdb {\n  driver = sql\n  args = %s\n}\n",
+		     conf_path) < 0)
+		exit(EXIT_FAILURE);
+	return block;
+}

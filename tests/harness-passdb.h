@@ -1,0 +1,29 @@
+#ifndef HARNESS_PASSDB_H
+#define HARNESS_PASSDB_H
+
+/* One row of the test passdb. NULL columns are left out of Dovecot's reply,
+   so only the fields a user needs are set. */
+struct passdb_user {
+	const char *user, *password;
+	const char *host, *port, *destuser, *reason, *nologin, *proxy, *pass;
+};
+
+/* Create an SQLite passdb at db_path (readable by Dovecot's auth process)
+   holding users. */
+void passdb_create(const char *db_path, const struct passdb_user *users,
+		   unsigned int count);
+
+/* A "passdb { driver = sql ... }" block whose sql.conf.ext (written to
+   conf_path) runs password_query against db_path. malloc()ed. */
+char *passdb_sql_block(const char *conf_path, const char *db_path,
+		       const char *password_query);
+
+/* The query that returns every referral field of the users table. */
+#define PASSDB_QUERY_REFERRAL \
+	"SELECT userid AS user, password, host, port, destuser, reason, " \
+	"nologin, proxy, pass FROM users WHERE userid = '%u'"
+/* The query of a server that only checks passwords (a referral target). */
+#define PASSDB_QUERY_PLAIN \
+	"SELECT userid AS user, password FROM users WHERE userid = '%u'"
+
+#endif

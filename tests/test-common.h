@@ -1,0 +1,15 @@
+#ifndef TEST_COMMON_H
+#define TEST_COMMON_H
+
+#include <check.h>
+
+/* Run suite with Check's normal output (one summary line per program) and
+   return the process exit status: 0 when every test passed. Initializes
+   Dovecot's lib first, since the core allocates from its data stack. */
+int test_run_suite(Suite *suite);
+
+/* A table-driven test case: fn runs once per row, with _i the row. */
+#define TEST_TABLE(tcase, fn, table) \
+	tcase_add_loop_test(tcase, fn, 0, N_ELEMENTS(table))
+
+#endif

@@ -1,0 +1,90 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "referral-fields.h"
+#include "test-common.h"
+
+START_TEST(test_fields_all)
+{
+	const char *const args[] = {
+		"user=moved", "host=imap2.example.com", "port=1143",
+		"destuser=bob@example.com", "reason=Moved.", "nologin",
+		"proxy", NULL
+	};
+	struct referral_fields f;
+
+	referral_fields_parse(args, &f);
+	ck_assert_str_eq(f.host, "imap2.example.com");
+	ck_assert_str_eq(f.port, "1143");
+	ck_assert_str_eq(f.destuser, "bob@example.com");
+	ck_assert_str_eq(f.reason, "Moved.");
+	ck_assert(f.nologin);
+	ck_assert(f.proxy);
+}
+END_TEST
+
+START_TEST(test_fields_none)
+{
+	const char *const args[] = { "user=local", "hostip=10.0.0.1",
+		"hostname=x", "ports=1", "nologinx", "reasons=x", NULL };
+	struct referral_fields f;
+
+	referral_fields_parse(args, &f);
+	ck_assert_ptr_null(f.host);
+	ck_assert_ptr_null(f.port);
+	ck_assert_ptr_null(f.destuser);
+	ck_assert_ptr_null(f.reason);
+	ck_assert(!f.nologin);
+	ck_assert(!f.proxy);
+}
+END_TEST
+
+START_TEST(test_fields_null_args)
+{
+	struct referral_fields f;
+
+	referral_fields_parse(NULL, &f);
+	ck_assert_ptr_null(f.host);
+	ck_assert(!f.nologin);
+}
+END_TEST
+
+START_TEST(test_fields_empty_and_bare_values)
+{
+	/* a bare "host" is a present but empty host: validation must see it */
+	const char *const args[] = { "host", "port=", "reason=", NULL };
+	struct referral_fields f;
+
+	referral_fields_parse(args, &f);
+	ck_assert_str_eq(f.host, "");
+	ck_assert_str_eq(f.port, "");
+	ck_assert_str_eq(f.reason, "");
+}
+END_TEST
+
+START_TEST(test_fields_last_wins_and_values_kept_raw)
+{
+	const char *const args[] = { "host=a.example", "host=b.example",
+		"reason=x=y\r\nz", "nologin=Y", NULL };
+	struct referral_fields f;
+
+	referral_fields_parse(args, &f);
+	ck_assert_str_eq(f.host, "b.example");
+	ck_assert_str_eq(f.reason, "x=y\r\nz");
+	ck_assert(f.nologin);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("referral-fields");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, test_fields_all);
+	tcase_add_test(tc, test_fields_none);
+	tcase_add_test(tc, test_fields_null_args);
+	tcase_add_test(tc, test_fields_empty_and_bare_values);
+	tcase_add_test(tc, test_fields_last_wins_and_values_kept_raw);
+	suite_add_tcase(s, tc);
+	return test_run_suite(s);
+}

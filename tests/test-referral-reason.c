@@ -1,0 +1,117 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "referral-reason.h"
+#include "test-common.h"
+
+#include <string.h>
+
+#define DEF "Default."
+
+static const struct {
+	const char *in, *out;
+} reason_cases[] = {
+	{ "Moved to the new server.", "Moved to the new server." },
+	/* the measured injection against stock Dovecot */
+	{ "Moved.\r\n* BYE injected", "Moved.  * BYE injected" },
+	{ "a\rb\nc\td\x01" "e\x1f" "f\x7fg", "a b c d e f g" },
+	/* C1 controls (U+0080..U+009F, e.g. CSI) too */
+	{ "a\xc2\x9b" "31mb", "a 31mb" },
+	{ "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x93\xa8",
+	  "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x93\xa8" },
+	/* invalid UTF-8: stray continuation, overlong, surrogate, cut off */
+	{ "a\x80" "b", "a\xef\xbf\xbd" "b" },
+	{ "a\xc0\xaf" "b", "a\xef\xbf\xbd\xef\xbf\xbd" "b" },
+	{ "a\xed\xa0\x80" "b",
+	  "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b" },
+	{ "a\xe2\x82", "a\xef\xbf\xbd\xef\xbf\xbd" },
+	{ "\xff", "\xef\xbf\xbd" },
+	/* white space at the ends goes, inside it stays */
+	{ "  x  y \r\n", "x  y" },
+	/* nothing left: the default */
+	{ "", DEF }, { " ", DEF }, { "\r\n", DEF }, { "\x01\x02", DEF },
+	/* brackets and quotes are plain text after the response code */
+	{ "[ALERT] \"quoted\"", "[ALERT] \"quoted\"" },
+};
+
+START_TEST(test_reason_table)
+{
+	ck_assert_str_eq(referral_reason_sanitise(reason_cases[_i].in, DEF),
+			 reason_cases[_i].out);
+}
+END_TEST
+
+START_TEST(test_reason_null_gives_default)
+{
+	ck_assert_str_eq(referral_reason_sanitise(NULL, DEF), DEF);
+	ck_assert_str_eq(referral_reason_sanitise(NULL,
+			 REFERRAL_REASON_DEFAULT_NOLOGIN),
+			 "Try this server instead.");
+}
+END_TEST
+
+START_TEST(test_reason_bounded)
+{
+	char *in = t_malloc0(6001);
+	const char *out;
+
+	memset(in, 'x', 6000);
+	out = referral_reason_sanitise(in, DEF);
+	ck_assert_uint_eq(strlen(out), REFERRAL_REASON_MAX_LEN);
+}
+END_TEST
+
+START_TEST(test_reason_cut_on_character_boundary)
+{
+	/* 1023 ASCII bytes then a 2-byte character: it does not fit, and
+	   is left out whole instead of cut in half */
+	char *in = t_malloc0(1030);
+	const char *out;
+
+	memset(in, 'x', 1023);
+	memcpy(in + 1023, "\xc3\xa9yy", 4);
+	out = referral_reason_sanitise(in, DEF);
+	ck_assert_uint_eq(strlen(out), 1023);
+	ck_assert(out[1022] == 'x');
+
+	/* 1022 bytes + "é" = 1024 exactly: kept */
+	in[1022] = '\xc3';
+	in[1023] = '\xa9';
+	in[1024] = '\0';
+	out = referral_reason_sanitise(in, DEF);
+	ck_assert_uint_eq(strlen(out), 1024);
+	ck_assert_str_eq(out + 1022, "\xc3\xa9");
+}
+END_TEST
+
+START_TEST(test_reason_never_has_control_bytes)
+{
+	/* every byte value, in every position of a short reason */
+	char in[4] = { 'a', 0, 'b', '\0' };
+	unsigned int c;
+
+	for (c = 1; c < 256; c++) {
+		const unsigned char *p;
+
+		in[1] = (char)c;
+		p = (const unsigned char *)referral_reason_sanitise(in, DEF);
+		for (; *p != '\0'; p++)
+			ck_assert_msg(*p >= 0x20 && *p != 0x7f,
+				      "byte 0x%02x let 0x%02x through", c, *p);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("referral-reason");
+	TCase *tc = tcase_create("sanitise");
+
+	TEST_TABLE(tc, test_reason_table, reason_cases);
+	tcase_add_test(tc, test_reason_null_gives_default);
+	tcase_add_test(tc, test_reason_bounded);
+	tcase_add_test(tc, test_reason_cut_on_character_boundary);
+	tcase_add_test(tc, test_reason_never_has_control_bytes);
+	suite_add_tcase(s, tc);
+	return test_run_suite(s);
+}

@@ -1,0 +1,97 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "str.h"
+#include "referral-target.h"
+#include "referral-url.h"
+#include "test-common.h"
+
+static const struct {
+	const char *user, *auth, *host;
+	in_port_t port;
+	const char *url;
+} url_cases[] = {
+	/* the examples of REFERRALS.md */
+	{ "moved", "*", "imap2.example.com", 143,
+	  "imap://moved;AUTH=*@imap2.example.com/" },
+	{ "moved", "PLAIN", "imap2.example.com", 143,
+	  "imap://moved;AUTH=PLAIN@imap2.example.com/" },
+	{ "bob@example.com", "*", "2001:db8::1", 993,
+	  "imap://bob%40example.com;AUTH=*@[2001:db8::1]:993/" },
+	/* IPv6 with the default port, IPv4, a port, other mechanisms */
+	{ "v6", "*", "::1", 143, "imap://v6;AUTH=*@[::1]/" },
+	{ "v6", "PLAIN", "::1", 1143, "imap://v6;AUTH=PLAIN@[::1]:1143/" },
+	{ "u", "*", "127.0.0.1", 10143, "imap://u;AUTH=*@127.0.0.1:10143/" },
+	{ "bob@example.com", "*", "imap2.example.com", 1143,
+	  "imap://bob%40example.com;AUTH=*@imap2.example.com:1143/" },
+	{ "u", "DIGEST-MD5", "imap2.example.com.", 143,
+	  "imap://u;AUTH=DIGEST-MD5@imap2.example.com./" },
+	{ "u", "SCRAM-SHA-256", "h", 1,
+	  "imap://u;AUTH=SCRAM-SHA-256@h:1/" },
+	{ "u", "*", "h", 65535, "imap://u;AUTH=*@h:65535/" },
+};
+
+START_TEST(test_imap_url)
+{
+	struct referral_target t;
+	const char *error;
+
+	i_zero(&t);
+	t.host = url_cases[_i].host;
+	t.port = url_cases[_i].port;
+	ck_assert(referral_host_validate(t.host, &t.host_type, &error));
+	ck_assert_str_eq(referral_imap_url(&t, url_cases[_i].user,
+					   url_cases[_i].auth),
+			 url_cases[_i].url);
+}
+END_TEST
+
+/* Every byte RFC 5092 does not allow in enc-user, one at a time. */
+static const struct {
+	const char *in, *out;
+} achar_cases[] = {
+	{ "@", "%40" }, { ";", "%3B" }, { "/", "%2F" }, { ":", "%3A" },
+	{ "%", "%25" }, { " ", "%20" }, { "?", "%3F" }, { "#", "%23" },
+	{ "[", "%5B" }, { "]", "%5D" }, { "\"", "%22" }, { "<", "%3C" },
+	{ ">", "%3E" }, { "\\", "%5C" }, { "^", "%5E" }, { "`", "%60" },
+	{ "{", "%7B" }, { "|", "%7C" }, { "}", "%7D" }, { "\x7f", "%7F" },
+	{ "\r\n", "%0D%0A" }, { "\t", "%09" }, { "\x01", "%01" },
+	{ "\xc3\xa9", "%C3%A9" }, { "\xff", "%FF" },
+	/* what achar does allow stays as it is */
+	{ "AZaz09-._~!$'()*+,&=", "AZaz09-._~!$'()*+,&=" },
+	{ "bob@example.com", "bob%40example.com" },
+	{ "j\xc3\xbcrgen m\xc3\xbcller", "j%C3%BCrgen%20m%C3%BCller" },
+};
+
+START_TEST(test_achar_encoding)
+{
+	string_t *str = t_str_new(64);
+
+	referral_url_append_achars(str, achar_cases[_i].in);
+	ck_assert_str_eq(str_c(str), achar_cases[_i].out);
+}
+END_TEST
+
+START_TEST(test_url_user_and_auth_encoded)
+{
+	struct referral_target t = {
+		.host = "imap2.example.com", .port = 143,
+		.host_type = REFERRAL_HOST_DNS,
+	};
+
+	ck_assert_str_eq(referral_imap_url(&t, "a;AUTH=x@evil/", "X Y"),
+		"imap://a%3BAUTH=x%40evil%2F;AUTH=X%20Y@imap2.example.com/");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("referral-url");
+	TCase *tc = tcase_create("url");
+
+	TEST_TABLE(tc, test_imap_url, url_cases);
+	TEST_TABLE(tc, test_achar_encoding, achar_cases);
+	tcase_add_test(tc, test_url_user_and_auth_encoded);
+	suite_add_tcase(s, tc);
+	return test_run_suite(s);
+}
