@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
+#include "harness-net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -104,20 +105,18 @@ void harness_remove_root(const char *root)
 
 in_port_t harness_free_port(void)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
+	union harness_sockaddr addr;
+	socklen_t len = sizeof(addr.sin);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		die("socket() failed: %s", strerror(errno));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+	(void)harness_sockaddr_ipv4(&addr, "127.0.0.1", 0);
+	if (bind(fd, &addr.sa, sizeof(addr.sin)) < 0 ||
+	    getsockname(fd, &addr.sa, &len) < 0)
 		die("finding a free port failed: %s", strerror(errno));
 	close(fd);
-	return ntohs(sin.sin_port);
+	return ntohs(addr.sin.sin_port);
 }
 
 void harness_write_file(const char *path, const char *content)
@@ -223,15 +222,12 @@ static void write_config(struct dc_server *srv, const char *extra_config)
 
 static bool port_accepts(in_port_t port)
 {
-	struct sockaddr_in sin;
+	union harness_sockaddr addr;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	bool ret;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ret = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	(void)harness_sockaddr_ipv4(&addr, "127.0.0.1", port);
+	ret = connect(fd, &addr.sa, sizeof(addr.sin)) == 0;
 	close(fd);
 	return ret;
 }

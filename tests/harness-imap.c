@@ -2,8 +2,8 @@
 
 #define _GNU_SOURCE
 #include "harness-imap.h"
+#include "harness-net.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,15 +25,6 @@ static void transcript_add(struct imap_conn *conn, const char *line)
 	conn->transcript_len += len + 2;
 }
 
-static bool ipv4_sockaddr(struct sockaddr_in *sin, const char *ip,
-			  in_port_t port)
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	return inet_pton(AF_INET, ip, &sin->sin_addr) == 1;
-}
-
 bool imap_connect(struct imap_conn *conn, const char *name, const char *ip,
 		  in_port_t port)
 {
@@ -43,7 +34,7 @@ bool imap_connect(struct imap_conn *conn, const char *name, const char *ip,
 bool imap_connect_from(struct imap_conn *conn, const char *name,
 		       const char *source_ip, const char *ip, in_port_t port)
 {
-	struct sockaddr_in sin, src;
+	union harness_sockaddr dest, src;
 	char *greeting;
 
 	memset(conn, 0, sizeof(*conn));
@@ -53,14 +44,14 @@ bool imap_connect_from(struct imap_conn *conn, const char *name,
 	if (conn->fd < 0)
 		return false;
 	if (source_ip != NULL &&
-	    (!ipv4_sockaddr(&src, source_ip, 0) ||
-	     bind(conn->fd, (struct sockaddr *)&src, sizeof(src)) < 0)) {
+	    (!harness_sockaddr_ipv4(&src, source_ip, 0) ||
+	     bind(conn->fd, &src.sa, sizeof(src.sin)) < 0)) {
 		printf("[%s] bind to %s failed: %s\n", name, source_ip,
 		       strerror(errno));
 		return false;
 	}
-	if (!ipv4_sockaddr(&sin, ip, port) ||
-	    connect(conn->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+	if (!harness_sockaddr_ipv4(&dest, ip, port) ||
+	    connect(conn->fd, &dest.sa, sizeof(dest.sin)) < 0) {
 		printf("[%s] connect to %s:%u failed: %s\n", name, ip, port,
 		       strerror(errno));
 		return false;
