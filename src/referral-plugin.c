@@ -1,7 +1,12 @@
 /* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
 
+/* The imap-login glue: hooks Dovecot's login client, turns the passdb
+   reply into an RFC 2221 referral with the pure core, and writes it. How
+   the two modes reach the client is in doc/design.md. */
+
 #include "lib.h"
 #include "str.h"
+#include "ostream.h"
 #include "module-context.h"
 #include "login-common.h"
 #include "imap-login-client.h"
@@ -12,17 +17,30 @@
 #include "referral-plugin.h"
 
 #define REFERRAL_EVENT_NAME "login_referral"
+#define REFERRAL_MODE_NOLOGIN "nologin"
+#define REFERRAL_MODE_LOGIN "login"
 /* What a nologin user with a broken referral sees. It says nothing about
    the passdb value: the administrator finds that in the log. */
 #define REFERRAL_UNAVAILABLE_TEXT \
 	"Login not possible on this server right now, " \
 	"contact your administrator."
+/* What a suggest-mode user sees when the login fails after the tagged OK
+   with the referral was already sent: only an untagged BYE is left. */
+#define REFERRAL_LOGIN_FAILED_TEXT \
+	"Login failed after all, try again later."
 
 #define REFERRAL_CONTEXT_REQUIRE(obj) \
 	MODULE_CONTEXT_REQUIRE(obj, referral_login_module)
 
 struct referral_client {
 	union login_client_module_context module_ctx;
+
+	/* The tagged OK [REFERRAL ...] of suggest mode was written: the
+	   command is answered, whatever happens to the login now. */
+	bool login_referral_sent:1;
+	/* ... but not all of it reached the socket, so the login is failed
+	   here and the client must be disconnected by us. */
+	bool login_referral_unflushed:1;
 };
 
 const char *referral_plugin_version = DOVECOT_ABI_VERSION;
@@ -79,28 +97,19 @@ referral_get_target(struct client *client, const struct referral_fields *fields,
 	return FALSE;
 }
 
-static void
-referral_imap_send(struct client *client, const char *result,
-		   const char *resp_code, const char *text)
-{
-	struct imap_client *imap_client = (struct imap_client *)client;
-
-	client_send_raw(client, t_strdup_printf("%s %s [%s] %s\r\n",
-		imap_client->cmd_tag, result, resp_code, text));
-}
-
-static void
-referral_imap_nologin(struct client *client, const struct referral_fields *fields)
+/* Build "REFERRAL <url>" and the sanitised reason for this client, or
+   return FALSE (the refusal is logged) when the target is not valid. */
+static bool
+referral_imap_build(struct client *client, const struct referral_fields *fields,
+		    const char *mode, const char *default_reason,
+		    const char **resp_code_r, const char **text_r)
 {
 	struct imap_client *imap_client = (struct imap_client *)client;
 	struct referral_target target;
-	const char *user, *auth, *url, *reason;
+	const char *user, *auth, *url;
 
-	if (!referral_get_target(client, fields, "nologin", &target)) {
-		referral_imap_send(client, "NO", "UNAVAILABLE",
-				   REFERRAL_UNAVAILABLE_TEXT);
-		return;
-	}
+	if (!referral_get_target(client, fields, mode, &target))
+		return FALSE;
 
 	user = fields->destuser != NULL && fields->destuser[0] != '\0' ?
 		fields->destuser : client->virtual_user;
@@ -109,21 +118,129 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 	auth = strcasecmp(imap_client->cmd_name, "LOGIN") == 0 ?
 		REFERRAL_IMAP_AUTH_ANY : client->auth_mech_name;
 	url = referral_imap_url(&target, user, auth);
-	reason = referral_reason_sanitise(fields->reason,
-					  REFERRAL_REASON_DEFAULT_NOLOGIN);
+	*resp_code_r = t_strconcat("REFERRAL ", url, NULL);
+	*text_r = referral_reason_sanitise(fields->reason, default_reason);
 
-	e_info(referral_event(client, fields, "nologin")->
+	e_info(referral_event(client, fields, mode)->
 	       add_int("referral_port", target.port)->
 	       add_str("referral_url", url)->event(),
-	       "Referral sent (nologin): %s", url);
-	referral_imap_send(client, "NO", t_strconcat("REFERRAL ", url, NULL),
-			   reason);
+	       "Referral sent (%s): %s", mode, url);
+	return TRUE;
+}
+
+static void
+referral_imap_send_tagged(struct client *client, const char *result,
+			  const char *resp_code, const char *text)
+{
+	struct imap_client *imap_client = (struct imap_client *)client;
+
+	client_send_raw(client, t_strdup_printf("%s %s [%s] %s\r\n",
+		imap_client->cmd_tag, result, resp_code, text));
+}
+
+/* The command tag and name and the user Dovecot leaves behind for every
+   login command; without them there is nothing to refer. */
+static bool referral_imap_command_known(struct client *client)
+{
+	struct imap_client *imap_client = (struct imap_client *)client;
+
+	return imap_client->cmd_tag != NULL && imap_client->cmd_name != NULL &&
+		client->virtual_user != NULL;
+}
+
+static void
+referral_imap_nologin(struct client *client, const struct referral_fields *fields)
+{
+	const char *resp_code, *text;
+
+	if (!referral_imap_build(client, fields, REFERRAL_MODE_NOLOGIN,
+				 REFERRAL_REASON_DEFAULT_NOLOGIN,
+				 &resp_code, &text)) {
+		referral_imap_send_tagged(client, "NO", "UNAVAILABLE",
+					  REFERRAL_UNAVAILABLE_TEXT);
+		return;
+	}
+	referral_imap_send_tagged(client, "NO", resp_code, text);
+}
+
+/* Make the post-login imap process answer the login untagged: it writes
+   "<tag> OK [CAPABILITY ...] Logged in" from the master prefix
+   "<1|0><tag>\0" (imap-login-client.h), so with "*" as the tag the
+   client gets "* OK [CAPABILITY ...] Logged in" right after our tagged
+   OK. */
+static void referral_imap_untag_login_reply(struct client *client)
+{
+	char flag = client->master_data_prefix_len > 0 ?
+		(char)client->master_data_prefix[0] : '0';
+	char *prefix = i_strdup_printf("%c*", flag);
+
+	i_free(client->master_data_prefix);
+	client->master_data_prefix = (unsigned char *)prefix;
+	client->master_data_prefix_len = strlen(prefix) + 1;
+}
+
+/* Suggest mode: the login goes on, and the client is told where it should
+   log in next time. Returns FALSE if the login must fail after all. */
+static bool referral_imap_suggest(struct client *client)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	struct referral_fields fields;
+	const char *resp_code, *text;
+
+	referral_fields_parse(client->auth_passdb_args, &fields);
+	if (fields.host == NULL || fields.nologin || fields.proxy ||
+	    !referral_imap_command_known(client))
+		return TRUE;
+	if (o_stream_get_buffer_used_size(client->output) > 0) {
+		/* The client is not reading: a reply written now could
+		   reach it after the post-login process's lines. */
+		e_warning(client->event, "Referral skipped (login): "
+			  "client output is blocked");
+		return TRUE;
+	}
+	if (!referral_imap_build(client, &fields, REFERRAL_MODE_LOGIN,
+				 REFERRAL_REASON_DEFAULT_LOGIN,
+				 &resp_code, &text)) {
+		/* logged; a plain login without a referral */
+		return TRUE;
+	}
+
+	/* The fd goes to the post-login process only after this returns,
+	   so what reaches the kernel now comes before anything it writes. */
+	referral_imap_send_tagged(client, "OK", resp_code, text);
+	rclient->login_referral_sent = TRUE;
+	if (o_stream_flush(client->output) < 0 ||
+	    o_stream_get_buffer_used_size(client->output) > 0) {
+		rclient->login_referral_unflushed = TRUE;
+		sasl_server_auth_failed(client,
+			"Referral could not be written to the client", NULL);
+		return FALSE;
+	}
+	referral_imap_untag_login_reply(client);
+	return TRUE;
+}
+
+static bool referral_sasl_check_login(struct client *client)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	bool ret;
+
+	if (rclient->module_ctx.super.sasl_check_login != NULL &&
+	    !rclient->module_ctx.super.sasl_check_login(client))
+		return FALSE;
+	/* sasl-server.c refuses these right after this check: never send a
+	   successful reply for them. */
+	if (client->auth_anonymous && !login_binary->anonymous_login_acceptable)
+		return TRUE;
+	T_BEGIN {
+		ret = referral_imap_suggest(client);
+	} T_END;
+	return ret;
 }
 
 /* sasl-server.c sets master_auth_id only when the auth process said OK for
    this attempt (it is reset when an attempt begins), so this tells a
-   successful authentication from a failed one that still carried passdb
-   fields. */
+   successful authentication from a failed one. */
 static bool referral_auth_succeeded(struct client *client)
 {
 	return client->master_auth_id != 0;
@@ -134,9 +251,23 @@ referral_auth_result(struct client *client, enum client_auth_result result,
 		     const struct client_auth_reply *reply, const char *text)
 {
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
-	struct imap_client *imap_client = (struct imap_client *)client;
 	struct referral_fields fields;
 
+	if (rclient->login_referral_sent) {
+		/* The command already has its tagged OK. Success needs
+		   nothing more; a failure after it (connection limits, the
+		   post-login process) can only be an untagged BYE. Dovecot
+		   disconnects the client after those failures itself. */
+		if (result != CLIENT_AUTH_RESULT_SUCCESS) {
+			client_send_raw(client, "* BYE [UNAVAILABLE] "
+					REFERRAL_LOGIN_FAILED_TEXT "\r\n");
+		}
+		if (rclient->login_referral_unflushed) {
+			client_destroy(client, "Referral could not be "
+				       "written to the client");
+		}
+		return;
+	}
 	/* reply is NULL for some results (e.g. SSL required), so look at
 	   nothing else before knowing this is a referral. */
 	if (result != CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN) {
@@ -146,16 +277,14 @@ referral_auth_result(struct client *client, enum client_auth_result result,
 	}
 	if (!referral_auth_succeeded(client)) {
 		/* RFC 2221 section 6: a referral only ever follows a
-		   successful authentication. */
+		   successful authentication. Dovecot's login code would turn
+		   passdb fields of a failed one into a referral. */
 		rclient->module_ctx.super.auth_result(client,
 			CLIENT_AUTH_RESULT_AUTHFAILED, reply, AUTH_FAILED_MSG);
 		return;
 	}
 	referral_fields_parse(reply->all_fields, &fields);
-	/* State Dovecot never leaves behind for a referral: let Dovecot
-	   handle it as it would. */
-	if (fields.host == NULL || client->virtual_user == NULL ||
-	    imap_client->cmd_tag == NULL || imap_client->cmd_name == NULL) {
+	if (fields.host == NULL || !referral_imap_command_known(client)) {
 		rclient->module_ctx.super.auth_result(client, result, reply,
 						      text);
 		return;
@@ -174,6 +303,7 @@ static void referral_client_allocated(struct client *client)
 	rclient->module_ctx.super = *v;
 	client->vlast = &rclient->module_ctx.super;
 	v->auth_result = referral_auth_result;
+	v->sasl_check_login = referral_sasl_check_login;
 	MODULE_CONTEXT_SET(client, referral_login_module, rclient);
 }
 

@@ -52,8 +52,7 @@ static void die(const char *fmt, ...)
 	exit(EXIT_FAILURE);
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+char *harness_printf(const char *fmt, ...)
 {
 	va_list args;
 	char *str;
@@ -74,7 +73,7 @@ static void msleep(unsigned int msecs)
 
 char *harness_make_root(const char *prefix)
 {
-	char *root = xasprintf("/tmp/%s-XXXXXX", prefix);
+	char *root = harness_printf("/tmp/%s-XXXXXX", prefix);
 
 	if (mkdtemp(root) == NULL)
 		die("mkdtemp(%s) failed: %s", root, strerror(errno));
@@ -161,17 +160,17 @@ void dc_server_init(struct dc_server *srv, const char *root,
 		    const char *name)
 {
 	memset(srv, 0, sizeof(*srv));
-	srv->name = xasprintf("%s", name);
-	srv->dir = xasprintf("%s/%s", root, name);
-	srv->conf_path = xasprintf("%s/dovecot.conf", srv->dir);
-	srv->log_path = xasprintf("%s/dovecot.log", srv->dir);
+	srv->name = harness_printf("%s", name);
+	srv->dir = harness_printf("%s/%s", root, name);
+	srv->conf_path = harness_printf("%s/dovecot.conf", srv->dir);
+	srv->log_path = harness_printf("%s/dovecot.log", srv->dir);
 	srv->imap_port = harness_free_port();
 	make_dir(srv->dir, 0755);
 }
 
 static void write_config(struct dc_server *srv, const char *extra_config)
 {
-	char *home = xasprintf("%s/home", srv->dir);
+	char *home = harness_printf("%s/home", srv->dir);
 	struct passwd *pw = getpwnam(MAIL_USER);
 	struct group *gr = getgrnam(MAIL_GROUP);
 	char *conf;
@@ -182,7 +181,7 @@ static void write_config(struct dc_server *srv, const char *extra_config)
 	if (chown(home, pw->pw_uid, gr->gr_gid) < 0)
 		die("chown(%s) failed: %s", home, strerror(errno));
 
-	conf = xasprintf(
+	conf = harness_printf(
 		"# Written by the dovecot-referral test harness.\n"
 		"base_dir = %1$s/run\n"
 		"state_dir = %1$s/state\n"

@@ -17,6 +17,9 @@ struct dc_server {
 	pid_t pid;
 };
 
+/* asprintf() that aborts the run when out of memory. */
+char *harness_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Make a fresh 0755 directory under /tmp for one test run. */
 char *harness_make_root(const char *prefix);
 /* Remove a directory tree made by harness_make_root() (unless the

@@ -38,10 +38,10 @@ void passdb_create(const char *db_path, const struct passdb_user *users,
 	sql_check(db, sqlite3_exec(db,
 		"CREATE TABLE users (userid TEXT PRIMARY KEY, "
 		"password TEXT, host TEXT, port TEXT, destuser TEXT, "
-		"reason TEXT, nologin TEXT, proxy TEXT, pass TEXT)",
+		"reason TEXT, nologin TEXT, proxy TEXT, pass TEXT, mail TEXT)",
 		NULL, NULL, NULL), "create");
 	sql_check(db, sqlite3_prepare_v2(db,
-		"INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+		"INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
 		&stmt, NULL), "prepare");
 	for (i = 0; i < count; i++) {
 		const struct passdb_user *u = &users[i];
@@ -55,6 +55,7 @@ void passdb_create(const char *db_path, const struct passdb_user *users,
 		bind_text(db, stmt, 7, u->nologin);
 		bind_text(db, stmt, 8, u->proxy);
 		bind_text(db, stmt, 9, u->pass);
+		bind_text(db, stmt, 10, u->mail);
 		sql_check(db, sqlite3_step(stmt), "insert");
 		sql_check(db, sqlite3_reset(stmt), "reset");
 	}

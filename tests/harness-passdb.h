@@ -6,6 +6,8 @@
 struct passdb_user {
 	const char *user, *password;
 	const char *host, *port, *destuser, *reason, *nologin, *proxy, *pass;
+	/* userdb_mail: the user's mail location, overriding the default */
+	const char *mail;
 };
 
 /* Create an SQLite passdb at db_path (readable by Dovecot's auth process)
@@ -21,7 +23,8 @@ char *passdb_sql_block(const char *conf_path, const char *db_path,
 /* The query that returns every referral field of the users table. */
 #define PASSDB_QUERY_REFERRAL \
 	"SELECT userid AS user, password, host, port, destuser, reason, " \
-	"nologin, proxy, pass FROM users WHERE userid = '%u'"
+	"nologin, proxy, pass, mail AS userdb_mail FROM users " \
+	"WHERE userid = '%u'"
 /* The query of a server that only checks passwords (a referral target). */
 #define PASSDB_QUERY_PLAIN \
 	"SELECT userid AS user, password FROM users WHERE userid = '%u'"

@@ -1,0 +1,164 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#define _GNU_SOURCE
+#include "harness-passdb.h"
+#include "e2e-servers.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct e2e_servers e2e;
+
+static char *long_reason(void)
+{
+	char *reason = malloc(6001);
+
+	memset(reason, 'L', 6000);
+	reason[6000] = '\0';
+	return reason;
+}
+
+static void create_passdb(const char *db)
+{
+	const char *pb = e2e.port_b;
+	char *long_text = long_reason();
+	const struct passdb_user users[] = {
+		{ .user = "local", .password = "{PLAIN}pass" },
+		{ .user = "disabled", .password = "{PLAIN}pass",
+		  .nologin = "Y", .reason = "Account disabled." },
+		/* nologin */
+		{ .user = "moved", .password = "{PLAIN}pass", .host = E2E_IP,
+		  .port = pb, .nologin = "Y" },
+		{ .user = "custom", .password = "{PLAIN}pass",
+		  .host = "imap2.example.com", .port = "1143",
+		  .destuser = "bob@example.com",
+		  .reason = "Your mailbox moved to imap2.", .nologin = "Y" },
+		{ .user = "v6", .password = "{PLAIN}pass", .host = "::1",
+		  .nologin = "Y" },
+		{ .user = "v6port", .password = "{PLAIN}pass",
+		  .host = "2001:db8::1", .port = "993", .nologin = "Y" },
+		{ .user = "proxied", .password = "{PLAIN}pass", .host = E2E_IP,
+		  .port = pb, .proxy = "Y", .pass = "pass" },
+		/* hostile values */
+		{ .user = "inject", .password = "{PLAIN}pass", .host = E2E_IP,
+		  .port = pb, .nologin = "Y",
+		  .reason = "Moved.\r\n* BYE injected\r\nx NO fake" },
+		{ .user = "longreason", .password = "{PLAIN}pass",
+		  .host = E2E_IP, .port = pb, .nologin = "Y",
+		  .reason = long_text },
+		{ .user = "badport", .password = "{PLAIN}pass", .host = E2E_IP,
+		  .port = "abc", .nologin = "Y" },
+		{ .user = "badhost", .password = "{PLAIN}pass",
+		  .host = "bad host]/x", .nologin = "Y" },
+		{ .user = "emptyhost", .password = "{PLAIN}pass", .host = "",
+		  .nologin = "Y" },
+		{ .user = "selfref", .password = "{PLAIN}pass", .host = E2E_IP,
+		  .port = e2e.port_a, .nologin = "Y" },
+		/* suggest mode: host without nologin */
+		{ .user = "suggest", .password = "{PLAIN}pass",
+		  .host = "imap2.example.com" },
+		{ .user = "suggestreason", .password = "{PLAIN}pass",
+		  .host = "2001:db8::1", .port = "1143",
+		  .destuser = "s r@example.com",
+		  .reason = "Please move to\r\nthe new server." },
+		{ .user = "suggestbad", .password = "{PLAIN}pass",
+		  .host = "bad host" },
+		/* a broken mail location: the post-login process fails
+		   to set the user up after the login itself succeeded
+		   (an unwritable maildir would only fail later, lazily) */
+		{ .user = "suggestbroken", .password = "{PLAIN}pass",
+		  .host = "imap2.example.com",
+		  .mail = "nosuchdriver:/proc/referral-test" },
+	};
+
+	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
+	free(long_text);
+}
+
+static char *sql_block(const char *name, const char *db, const char *query)
+{
+	char *conf = harness_printf("%s/sql-%s.conf.ext", e2e.root, name);
+	char *block = passdb_sql_block(conf, db, query);
+
+	free(conf);
+	return block;
+}
+
+void e2e_servers_setup(void)
+{
+	char *db, *passdb_a, *passdb_fwd, *passdb_b, *fwd_query, *conf;
+
+	e2e.root = harness_make_root("referral-e2e");
+	dc_server_init(&e2e.b, e2e.root, "b");
+	dc_server_init(&e2e.a, e2e.root, "a");
+	dc_server_init(&e2e.stock, e2e.root, "stock");
+	snprintf(e2e.port_b, sizeof(e2e.port_b), "%u", e2e.b.imap_port);
+	snprintf(e2e.port_a, sizeof(e2e.port_a), "%u", e2e.a.imap_port);
+
+	db = harness_printf("%s/users.db", e2e.root);
+	create_passdb(db);
+
+	passdb_b = sql_block("b", db, PASSDB_QUERY_PLAIN);
+	dc_server_start(&e2e.b, passdb_b);
+
+	passdb_a = sql_block("a", db, PASSDB_QUERY_REFERRAL);
+	/* The "forward all users" example: any password of any user in
+	   the domain gets the referral, without a delay. */
+	fwd_query = harness_printf("SELECT NULL AS password, 'Y' AS nopassword, "
+		"'" E2E_IP "' AS host, '%s' AS port, 'Y' AS nologin, "
+		"'Y' AS nodelay, 'This server is retired, use the new one.' "
+		"AS reason WHERE '%%d' = 'forward.example'", e2e.port_b);
+	passdb_fwd = sql_block("forward", db, fwd_query);
+	conf = harness_printf("login_plugin_dir = %s\nlogin_plugins = referral\n"
+			      "%s%s", REFERRAL_PLUGIN_DIR, passdb_a, passdb_fwd);
+	dc_server_start(&e2e.a, conf);
+	free(conf);
+
+	conf = harness_printf("%s%s", passdb_a, passdb_fwd);
+	dc_server_start(&e2e.stock, conf);
+	free(conf);
+
+	free(passdb_a);
+	free(passdb_fwd);
+	free(passdb_b);
+	free(fwd_query);
+	free(db);
+}
+
+void e2e_servers_teardown(void)
+{
+	dc_server_stop(&e2e.a);
+	dc_server_stop(&e2e.b);
+	dc_server_stop(&e2e.stock);
+	harness_remove_root(e2e.root);
+}
+
+const char *e2e_b_hostport(void)
+{
+	static char hostport[32];
+
+	snprintf(hostport, sizeof(hostport), E2E_IP ":%s", e2e.port_b);
+	return hostport;
+}
+
+char *e2e_login_a(struct imap_conn *conn, const char *command)
+{
+	ck_assert_msg(imap_connect(conn, "A", E2E_IP, e2e.a.imap_port),
+		      "cannot connect to server A");
+	return imap_command(conn, "b", command);
+}
+
+void e2e_assert_logs_clean(void)
+{
+	const struct dc_server *servers[] = { &e2e.a, &e2e.b, &e2e.stock };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
+		char *errors = dc_server_log_errors(servers[i]);
+
+		ck_assert_msg(errors == NULL, "server %s logged:\n%s",
+			      servers[i]->name, errors);
+	}
+}

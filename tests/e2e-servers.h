@@ -1,0 +1,35 @@
+#ifndef E2E_SERVERS_H
+#define E2E_SERVERS_H
+
+#include "harness-dovecot.h"
+#include "harness-imap.h"
+
+#define E2E_IP "127.0.0.1"
+
+/* The end-to-end setup: server A loads the plugin from the build tree,
+   server B is the referral (and proxy) target, and server "stock" has A's
+   configuration without the plugin, for comparisons. All share one SQLite
+   passdb with the users e2e-servers.c lists. */
+struct e2e_servers {
+	char *root;
+	struct dc_server a, b, stock;
+	char port_a[8], port_b[8];
+};
+
+extern struct e2e_servers e2e;
+
+/* Check unchecked fixtures: start and stop all three servers. */
+void e2e_servers_setup(void);
+void e2e_servers_teardown(void);
+
+/* "127.0.0.1:<port of B>", for expected URLs (static buffer). */
+const char *e2e_b_hostport(void);
+
+/* Connect to A and send one login command ("b <command>"); returns the
+   tagged reply (malloc()ed). Fails the test if A cannot be reached. */
+char *e2e_login_a(struct imap_conn *conn, const char *command);
+
+/* Fail the test if a server's log has a Panic or Fatal line. */
+void e2e_assert_logs_clean(void);
+
+#endif

@@ -1,0 +1,184 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* libFuzzer target over the pure core: the input is an auth reply's
+   arguments separated by NUL bytes (a value may hold any other byte, as
+   the auth protocol's tab-escaping allows); the first argument is the
+   SASL mechanism, the second the login user name. Every step the plugin
+   takes runs, and the promises the core makes are checked: a violation
+   aborts, which the fuzzer reports as a crash. */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "unichar.h"
+#include "referral-escape.h"
+#include "referral-fields.h"
+#include "referral-reason.h"
+#include "referral-target.h"
+#include "referral-url.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond) \
+	STMT_START { if (!(cond)) { \
+		fprintf(stderr, "invariant failed: %s\n", #cond); \
+		abort(); } } STMT_END
+
+static int hex_value(char c)
+{
+	return i_isdigit(c) ? c - '0' : c - 'A' + 10;
+}
+
+/* The user part of the URL must decode back to exactly the user. */
+static void check_user_encoding(const char *url, const char *user)
+{
+	const char *p = url + strlen("imap://");
+	const char *end = strstr(p, ";AUTH=");
+	string_t *decoded = t_str_new(64);
+
+	CHECK(end != NULL);
+	for (; p < end; p++) {
+		if (*p == '%') {
+			CHECK(i_isxdigit(p[1]) && i_isxdigit(p[2]));
+			CHECK(!i_islower(p[1]) && !i_islower(p[2]));
+			str_append_c(decoded,
+				     hex_value(p[1]) * 16 + hex_value(p[2]));
+			p += 2;
+		} else {
+			str_append_c(decoded, *p);
+		}
+	}
+	CHECK(strcmp(str_c(decoded), user) == 0);
+}
+
+static void check_url(const char *url, const struct referral_target *target,
+		      const char *user)
+{
+	const char *p, *host_start;
+	unsigned int at_count = 0;
+
+	CHECK(str_begins(url, "imap://"));
+	CHECK(url[strlen(url) - 1] == '/');
+	for (p = url; *p != '\0'; p++) {
+		/* printable, no space: the URL cannot end the response code
+		   or the line */
+		CHECK(*p > 0x20 && *p < 0x7f);
+		if (*p == '@')
+			at_count++;
+		if (*p == '[' || *p == ']')
+			CHECK(target->host_type == REFERRAL_HOST_IPV6);
+	}
+	CHECK(at_count == 1);
+	check_user_encoding(url, user);
+
+	host_start = strchr(url, '@') + 1;
+	if (target->host_type == REFERRAL_HOST_IPV6) {
+		CHECK(host_start[0] == '[');
+		CHECK(strncmp(host_start + 1, target->host,
+			      strlen(target->host)) == 0);
+		CHECK(host_start[1 + strlen(target->host)] == ']');
+	} else {
+		CHECK(strncmp(host_start, target->host,
+			      strlen(target->host)) == 0);
+	}
+}
+
+static void check_host(const char *host)
+{
+	for (; *host != '\0'; host++)
+		CHECK(i_isalnum(*host) || *host == '.' || *host == '-' ||
+		      *host == ':');
+}
+
+static void check_reason(const char *reason, const char *def)
+{
+	const unsigned char *p = (const unsigned char *)reason;
+	size_t len = strlen(reason);
+
+	CHECK(len > 0 && len <= REFERRAL_REASON_MAX_LEN);
+	if (reason == def)
+		return;
+	CHECK(reason[0] != ' ' && reason[len-1] != ' ');
+	CHECK(uni_utf8_data_is_valid(p, len));
+	for (; *p != '\0'; p++)
+		CHECK(*p >= 0x20 && *p != 0x7f);
+}
+
+static void check_escaped(const char *escaped)
+{
+	for (; *escaped != '\0'; escaped++)
+		CHECK(*escaped >= 0x20 && *escaped < 0x7f);
+}
+
+static void fuzz_one(const uint8_t *data, size_t size)
+{
+	ARRAY_TYPE(const_string) args;
+	struct referral_fields fields;
+	struct referral_target target;
+	struct referral_local local;
+	const char *const *argv, *mech, *user, *field, *error, *url, *reason;
+	char *copy = t_malloc0(size + 1);
+	size_t i, start = 0;
+	unsigned int count;
+
+	memcpy(copy, data, size);
+	t_array_init(&args, 8);
+	for (i = 0; i <= size; i++) {
+		if (i == size || copy[i] == '\0') {
+			const char *arg = copy + start;
+
+			array_push_back(&args, &arg);
+			start = i + 1;
+		}
+	}
+	argv = array_get(&args, &count);
+	mech = count > 0 && argv[0][0] != '\0' ? argv[0] : "*";
+	user = count > 1 && argv[1][0] != '\0' ? argv[1] : "user";
+	array_append_zero(&args);
+	argv = array_front(&args);
+
+	referral_fields_parse(argv + I_MIN(count, 2), &fields);
+	reason = referral_reason_sanitise(fields.reason, "Default.");
+	check_reason(reason, "Default.");
+	if (fields.host == NULL)
+		return;
+	check_escaped(referral_value_escape(fields.host,
+					    REFERRAL_LOG_VALUE_MAX_LEN));
+
+	if (!referral_target_parse(&fields, 143, &target, &field, &error)) {
+		CHECK(strcmp(field, "host") == 0 || strcmp(field, "port") == 0);
+		check_escaped(error);
+		return;
+	}
+	check_host(target.host);
+	CHECK(target.port > 0);
+
+	i_zero(&local);
+	(void)net_addr2ip("127.0.0.1", &local.ip);
+	local.port = 143;
+	local.local_name = "imap.example.com";
+	(void)referral_target_is_local(&target, &local);
+
+	if (fields.destuser != NULL && fields.destuser[0] != '\0')
+		user = fields.destuser;
+	url = referral_imap_url(&target, user, mech);
+	check_url(url, &target, user);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool initialized = FALSE;
+
+	if (!initialized) {
+		lib_init();
+		initialized = TRUE;
+	}
+	T_BEGIN {
+		fuzz_one(data, size);
+	} T_END;
+	return 0;
+}

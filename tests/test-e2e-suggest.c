@@ -1,0 +1,371 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* End to end, suggest mode (host without nologin): the login completes and
+   the client gets exactly one tagged OK with the referral. Also: users
+   without host see byte-identical replies with and without the plugin. */
+
+#define _GNU_SOURCE
+#include "e2e-servers.h"
+
+#include <check.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUGGEST_OK "b OK [REFERRAL imap://suggest;AUTH=%s@imap2.example.com/] " \
+	"Logged in, but you should use this server instead."
+#define POST_LOGIN_CAPABILITY "* OK [CAPABILITY IMAP4rev1 "
+
+static bool starts_with(const char *str, const char *prefix)
+{
+	return strncmp(str, prefix, strlen(prefix)) == 0;
+}
+
+static unsigned int count_lines_starting(const char *transcript,
+					 const char *prefix)
+{
+	unsigned int count = 0;
+	const char *line = transcript;
+
+	while (*line != '\0') {
+		if (starts_with(line, prefix))
+			count++;
+		line = strstr(line, "\r\n");
+		if (line == NULL)
+			break;
+		line += 2;
+	}
+	return count;
+}
+
+static char *suggest_ok(const char *auth)
+{
+	char *line;
+
+	if (asprintf(&line, SUGGEST_OK, auth) < 0)
+		abort();
+	return line;
+}
+
+/* After the tagged OK: the post-login process's untagged capabilities,
+   then a session that really works. */
+static void assert_logged_in_session(struct imap_conn *conn)
+{
+	char *line = imap_read_line(conn);
+
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(starts_with(line, POST_LOGIN_CAPABILITY) &&
+		      strstr(line, "] Logged in") != NULL, "got: %s", line);
+	free(line);
+
+	line = imap_command(conn, "c", "NOOP");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(starts_with(line, "c OK NOOP completed"), "got: %s",
+		      line);
+	free(line);
+	line = imap_command(conn, "d", "SELECT INBOX");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(starts_with(line, "d OK [READ-WRITE] Select completed"),
+		      "got: %s", line);
+	free(line);
+	line = imap_command(conn, "e", "LIST \"\" *");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(starts_with(line, "e OK List completed"), "got: %s",
+		      line);
+	free(line);
+	ck_assert(strstr(conn->transcript, "* LIST (") != NULL);
+	/* one tagged reply for the login, no more */
+	ck_assert_uint_eq(count_lines_starting(conn->transcript, "b "), 1);
+}
+
+START_TEST(test_suggest_login)
+{
+	struct imap_conn conn;
+	char *expected = suggest_ok("*");
+	char *reply = e2e_login_a(&conn, "LOGIN suggest pass");
+
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(reply, expected);
+	free(reply);
+	assert_logged_in_session(&conn);
+	imap_disconnect(&conn);
+	free(expected);
+	ck_assert(dc_server_log_contains(&e2e.a, "Referral sent (login): "
+		"imap://suggest;AUTH=*@imap2.example.com/"));
+}
+END_TEST
+
+START_TEST(test_suggest_after_capability_command)
+{
+	/* A client that asked CAPABILITY before logging in gets the
+	   post-login capabilities as an untagged CAPABILITY response. */
+	struct imap_conn conn;
+	char *expected = suggest_ok("*"), *line;
+
+	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
+	free(imap_command(&conn, "a", "CAPABILITY"));
+	line = imap_command(&conn, "b", "LOGIN suggest pass");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, expected);
+	free(line);
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(starts_with(line, "* CAPABILITY IMAP4rev1 ") &&
+		      strstr(line, " UIDPLUS ") != NULL, "got: %s", line);
+	free(line);
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "* OK Logged in");
+	free(line);
+	line = imap_command(&conn, "c", "NOOP");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(starts_with(line, "c OK NOOP completed"), "got: %s",
+		      line);
+	free(line);
+	imap_disconnect(&conn);
+	free(expected);
+}
+END_TEST
+
+START_TEST(test_suggest_destuser_port_reason)
+{
+	struct imap_conn conn;
+	char *reply = e2e_login_a(&conn, "LOGIN suggestreason pass");
+
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(reply, "b OK [REFERRAL imap://s%20r%40example.com;"
+			 "AUTH=*@[2001:db8::1]:1143/] Please move to  the new "
+			 "server.");
+	free(reply);
+	assert_logged_in_session(&conn);
+	imap_disconnect(&conn);
+}
+END_TEST
+
+START_TEST(test_suggest_authenticate_sasl_ir)
+{
+	struct imap_conn conn;
+	char *expected = suggest_ok("PLAIN");
+	char *cmd = imap_authenticate_plain_cmd("suggest", "pass");
+	char *reply = e2e_login_a(&conn, cmd);
+
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(reply, expected);
+	free(reply);
+	assert_logged_in_session(&conn);
+	imap_disconnect(&conn);
+	free(cmd);
+	free(expected);
+}
+END_TEST
+
+START_TEST(test_suggest_authenticate_continuation)
+{
+	struct imap_conn conn;
+	char *expected = suggest_ok("PLAIN");
+	char *cmd = imap_authenticate_plain_cmd("suggest", "pass");
+	char *line;
+
+	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
+	ck_assert(imap_send_line(&conn, "b AUTHENTICATE PLAIN"));
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "+ ");
+	free(line);
+	/* cmd is "AUTHENTICATE PLAIN <base64>": send the base64 alone */
+	ck_assert(imap_send_line(&conn, strrchr(cmd, ' ') + 1));
+	line = imap_read_tagged(&conn, "b");
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, expected);
+	free(line);
+	assert_logged_in_session(&conn);
+	imap_disconnect(&conn);
+	free(cmd);
+	free(expected);
+}
+END_TEST
+
+START_TEST(test_suggest_pipelining)
+{
+	struct imap_conn conn;
+	char *expected = suggest_ok("*"), *line;
+	const char *tagged[3];
+	unsigned int count = 0;
+
+	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
+	/* one packet: the login and two more commands behind it */
+	ck_assert(imap_send_raw(&conn, "b LOGIN suggest pass\r\n"
+				"c NOOP\r\nd LOGOUT\r\n"));
+	while ((line = imap_read_line(&conn)) != NULL) {
+		if (line[0] != '*') {
+			ck_assert_msg(count < 3, "extra line: %s", line);
+			tagged[count++] = line;
+		} else {
+			free(line);
+		}
+	}
+	ck_assert_uint_eq(count, 3);
+	ck_assert_str_eq(tagged[0], expected);
+	ck_assert_msg(starts_with(tagged[1], "c OK NOOP completed"), "got: %s",
+		      tagged[1]);
+	ck_assert_msg(starts_with(tagged[2], "d OK Logout completed"),
+		      "got: %s", tagged[2]);
+	/* the capabilities came between b's OK and c's */
+	ck_assert(strstr(conn.transcript, "\r\n" POST_LOGIN_CAPABILITY) <
+		  strstr(conn.transcript, "\r\nc OK"));
+	ck_assert(strstr(conn.transcript, "\r\n* BYE Logging out\r\n") != NULL);
+	ck_assert_uint_eq(count_lines_starting(conn.transcript, "b "), 1);
+	imap_disconnect(&conn);
+	free(expected);
+}
+END_TEST
+
+START_TEST(test_suggest_post_login_failure_gets_bye)
+{
+	struct imap_conn conn;
+	char *reply = e2e_login_a(&conn, "LOGIN suggestbroken pass"), *line;
+	bool bye = false;
+
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_msg(starts_with(reply, "b OK [REFERRAL imap://suggestbroken;"),
+		      "got: %s", reply);
+	free(reply);
+	/* the imap process cannot set up the mail user: the connection ends
+	   with a BYE, not with a usable session */
+	while ((line = imap_read_line(&conn)) != NULL) {
+		if (starts_with(line, "* BYE "))
+			bye = true;
+		free(line);
+	}
+	ck_assert_msg(bye, "no BYE after the failed login");
+	imap_disconnect(&conn);
+}
+END_TEST
+
+START_TEST(test_suggest_invalid_target_plain_login)
+{
+	struct imap_conn conn;
+	char *reply = e2e_login_a(&conn, "LOGIN suggestbad pass");
+
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_msg(starts_with(reply, "b OK [CAPABILITY IMAP4rev1 ") &&
+		      strstr(reply, "] Logged in") != NULL, "got: %s", reply);
+	free(reply);
+	reply = imap_command(&conn, "c", "NOOP");
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_msg(starts_with(reply, "c OK NOOP completed"), "got: %s",
+		      reply);
+	free(reply);
+	ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
+	imap_disconnect(&conn);
+	ck_assert(dc_server_log_contains(&e2e.a, "Referral refused: Invalid "
+		"host field 'bad host': DNS name has a byte"));
+}
+END_TEST
+
+/* The same session against A and against stock must read the same, once
+   the timings Dovecot puts into its replies are blanked out. */
+static const char *const identical_sessions[][6] = {
+	{ "a CAPABILITY", "b LOGIN local pass", "c CAPABILITY", "d NOOP",
+	  "e LIST \"\" *", "f LOGOUT" },
+	{ "a ID NIL", "b AUTHENTICATE PLAIN AGxvY2FsAHBhc3M=", "c NOOP",
+	  "d LOGOUT", NULL, NULL },
+	{ "b LOGIN disabled pass", "c LOGIN nosuchuser pass", "d LOGOUT",
+	  NULL, NULL, NULL },
+};
+/* failed logins from an address of their own (auth penalty) */
+static const char *const identical_sources[] = {
+	"127.0.0.1", "127.0.0.1", "127.0.0.21",
+};
+
+/* Dovecot's replies carry timings, "(0.001 + 0.000 secs)" or with a third
+   part: each becomes "(T secs)". */
+static char *blank_timings(const char *in)
+{
+	regex_t timing;
+	regmatch_t match;
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+
+	ck_assert_int_eq(regcomp(&timing, "\\([0-9. +]+ secs\\)",
+				 REG_EXTENDED), 0);
+	while (regexec(&timing, in, 1, &match, 0) == 0) {
+		fwrite(in, 1, match.rm_so, f);
+		fputs("(T secs)", f);
+		in += match.rm_eo;
+	}
+	fputs(in, f);
+	fclose(f);
+	regfree(&timing);
+	return out;
+}
+
+static char *run_session(const char *name, const char *source_ip,
+			 in_port_t port, const char *const *commands)
+{
+	struct imap_conn conn;
+	char *out;
+	unsigned int i;
+
+	ck_assert(imap_connect_from(&conn, name, source_ip, E2E_IP, port));
+	for (i = 0; i < 6 && commands[i] != NULL; i++) {
+		char tag[2] = { commands[i][0], '\0' };
+
+		ck_assert(imap_send_line(&conn, commands[i]));
+		free(imap_read_tagged(&conn, tag));
+	}
+	out = blank_timings(conn.transcript);
+	imap_disconnect(&conn);
+	return out;
+}
+
+START_TEST(test_no_host_identical_to_stock)
+{
+	char *with_plugin = run_session("A", identical_sources[_i], e2e.a.imap_port,
+					identical_sessions[_i]);
+	char *stock = run_session("stock", identical_sources[_i],
+				  e2e.stock.imap_port, identical_sessions[_i]);
+
+	ck_assert_str_eq(with_plugin, stock);
+	free(with_plugin);
+	free(stock);
+}
+END_TEST
+
+START_TEST(test_logs_clean)
+{
+	e2e_assert_logs_clean();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-suggest");
+	TCase *tc = tcase_create("suggest");
+	SRunner *runner;
+	int failed;
+
+	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_suggest_login);
+	tcase_add_test(tc, test_suggest_after_capability_command);
+	tcase_add_test(tc, test_suggest_destuser_port_reason);
+	tcase_add_test(tc, test_suggest_authenticate_sasl_ir);
+	tcase_add_test(tc, test_suggest_authenticate_continuation);
+	tcase_add_test(tc, test_suggest_pipelining);
+	tcase_add_test(tc, test_suggest_post_login_failure_gets_bye);
+	tcase_add_test(tc, test_suggest_invalid_target_plain_login);
+	tcase_add_loop_test(tc, test_no_host_identical_to_stock, 0,
+			    sizeof(identical_sessions) /
+			    sizeof(identical_sessions[0]));
+	tcase_add_test(tc, test_logs_clean);
+	suite_add_tcase(s, tc);
+
+	runner = srunner_create(s);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
