@@ -10,6 +10,7 @@
 #include "module-context.h"
 #include "login-common.h"
 #include "imap-login-client.h"
+#include "referral-escape.h"
 #include "referral-fields.h"
 #include "referral-reason.h"
 #include "referral-target.h"
@@ -63,6 +64,28 @@ referral_event(struct client *client, const struct referral_fields *fields,
 	if (fields->host != NULL)
 		e->add_str("referral_host", fields->host);
 	return e;
+}
+
+static const char *debug_value(const char *value)
+{
+	return value == NULL ? "(none)" : t_strdup_printf("'%s'",
+		referral_value_escape(value, REFERRAL_LOG_VALUE_MAX_LEN));
+}
+
+/* With auth_debug=yes, show what the plugin parsed and what it decided. */
+static void
+referral_debug(struct client *client, const struct referral_fields *fields,
+	       const char *decision)
+{
+	struct event *event = event_create(client->event);
+
+	event_set_forced_debug(event, client->set->auth_debug);
+	e_debug(event, "Referral fields: host=%s port=%s destuser=%s "
+		"reason=%s nologin=%s proxy=%s: %s", debug_value(fields->host),
+		debug_value(fields->port), debug_value(fields->destuser),
+		debug_value(fields->reason), fields->nologin ? "yes" : "no",
+		fields->proxy ? "yes" : "no", decision);
+	event_unref(&event);
 }
 
 /* Validate the target and refuse one that would loop back to this server.
@@ -156,11 +179,18 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 	if (!referral_imap_build(client, fields, REFERRAL_MODE_NOLOGIN,
 				 REFERRAL_REASON_DEFAULT_NOLOGIN,
 				 &resp_code, &text)) {
+		referral_debug(client, fields, "invalid target, "
+			       "NO [UNAVAILABLE] sent");
 		referral_imap_send_tagged(client, "NO", "UNAVAILABLE",
 					  REFERRAL_UNAVAILABLE_TEXT);
-		return;
+	} else {
+		referral_debug(client, fields, "NO [REFERRAL] sent");
+		referral_imap_send_tagged(client, "NO", resp_code, text);
 	}
-	referral_imap_send_tagged(client, "NO", resp_code, text);
+	/* Dovecot would explain the disconnect that follows as
+	   "(internal failure, 1 successful auths)"; the log already says
+	   what happened to the referral. */
+	client->no_extra_disconnect_reason = TRUE;
 }
 
 /* Make the post-login imap process answer the login untagged: it writes
@@ -188,7 +218,11 @@ static bool referral_imap_suggest(struct client *client)
 	const char *resp_code, *text;
 
 	referral_fields_parse(client->auth_passdb_args, &fields);
-	if (fields.host == NULL || fields.nologin || fields.proxy ||
+	if (fields.host == NULL) {
+		referral_debug(client, &fields, "no host, no referral");
+		return TRUE;
+	}
+	if (fields.nologin || fields.proxy ||
 	    !referral_imap_command_known(client))
 		return TRUE;
 	if (o_stream_get_buffer_used_size(client->output) > 0) {
@@ -201,9 +235,11 @@ static bool referral_imap_suggest(struct client *client)
 	if (!referral_imap_build(client, &fields, REFERRAL_MODE_LOGIN,
 				 REFERRAL_REASON_DEFAULT_LOGIN,
 				 &resp_code, &text)) {
-		/* logged; a plain login without a referral */
+		referral_debug(client, &fields,
+			       "invalid target, plain login");
 		return TRUE;
 	}
+	referral_debug(client, &fields, "OK [REFERRAL] sent, logging in");
 
 	/* The fd goes to the post-login process only after this returns,
 	   so what reaches the kernel now comes before anything it writes. */

@@ -25,50 +25,53 @@ static void create_passdb(const char *db)
 	const char *pb = e2e.port_b;
 	char *long_text = long_reason();
 	const struct passdb_user users[] = {
-		{ .user = "local", .password = "{PLAIN}pass" },
-		{ .user = "disabled", .password = "{PLAIN}pass",
+		{ .user = "local", .password = "{PLAIN}" E2E_PASSWORD },
+		{ .user = "disabled", .password = "{PLAIN}" E2E_PASSWORD,
 		  .nologin = "Y", .reason = "Account disabled." },
 		/* nologin */
-		{ .user = "moved", .password = "{PLAIN}pass", .host = E2E_IP,
+		{ .user = "moved", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
 		  .port = pb, .nologin = "Y" },
-		{ .user = "custom", .password = "{PLAIN}pass",
+		{ .user = "custom", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "imap2.example.com", .port = "1143",
 		  .destuser = "bob@example.com",
 		  .reason = "Your mailbox moved to imap2.", .nologin = "Y" },
-		{ .user = "v6", .password = "{PLAIN}pass", .host = "::1",
+		{ .user = "v6", .password = "{PLAIN}" E2E_PASSWORD, .host = "::1",
 		  .nologin = "Y" },
-		{ .user = "v6port", .password = "{PLAIN}pass",
+		{ .user = "v6port", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "2001:db8::1", .port = "993", .nologin = "Y" },
-		{ .user = "proxied", .password = "{PLAIN}pass", .host = E2E_IP,
-		  .port = pb, .proxy = "Y", .pass = "pass" },
+		{ .user = "proxied", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
+		  .port = pb, .proxy = "Y", .pass = E2E_PASSWORD },
 		/* hostile values */
-		{ .user = "inject", .password = "{PLAIN}pass", .host = E2E_IP,
+		{ .user = "inject", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
 		  .port = pb, .nologin = "Y",
 		  .reason = "Moved.\r\n* BYE injected\r\nx NO fake" },
-		{ .user = "longreason", .password = "{PLAIN}pass",
+		{ .user = "longreason", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb, .nologin = "Y",
 		  .reason = long_text },
-		{ .user = "badport", .password = "{PLAIN}pass", .host = E2E_IP,
+		{ .user = "badport", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
 		  .port = "abc", .nologin = "Y" },
-		{ .user = "badhost", .password = "{PLAIN}pass",
+		{ .user = "badhost", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "bad host]/x", .nologin = "Y" },
-		{ .user = "emptyhost", .password = "{PLAIN}pass", .host = "",
+		{ .user = "emptyhost", .password = "{PLAIN}" E2E_PASSWORD, .host = "",
 		  .nologin = "Y" },
-		{ .user = "selfref", .password = "{PLAIN}pass", .host = E2E_IP,
+		{ .user = "selfref", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
 		  .port = e2e.port_a, .nologin = "Y" },
+		{ .user = "emptydest", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = "imap2.example.com", .destuser = "",
+		  .nologin = "Y" },
 		/* suggest mode: host without nologin */
-		{ .user = "suggest", .password = "{PLAIN}pass",
+		{ .user = "suggest", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "imap2.example.com" },
-		{ .user = "suggestreason", .password = "{PLAIN}pass",
+		{ .user = "suggestreason", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "2001:db8::1", .port = "1143",
 		  .destuser = "s r@example.com",
 		  .reason = "Please move to\r\nthe new server." },
-		{ .user = "suggestbad", .password = "{PLAIN}pass",
+		{ .user = "suggestbad", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "bad host" },
 		/* a broken mail location: the post-login process fails
 		   to set the user up after the login itself succeeded
 		   (an unwritable maildir would only fail later, lazily) */
-		{ .user = "suggestbroken", .password = "{PLAIN}pass",
+		{ .user = "suggestbroken", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "imap2.example.com",
 		  .mail = "nosuchdriver:/proc/referral-test" },
 	};
@@ -111,8 +114,12 @@ void e2e_servers_setup(void)
 		"'Y' AS nodelay, 'This server is retired, use the new one.' "
 		"AS reason WHERE '%%d' = 'forward.example'", e2e.port_b);
 	passdb_fwd = sql_block("forward", db, fwd_query);
-	conf = harness_printf("login_plugin_dir = %s\nlogin_plugins = referral\n"
-			      "%s%s", REFERRAL_PLUGIN_DIR, passdb_a, passdb_fwd);
+	/* the documented snippets, as an administrator would use them */
+	conf = harness_printf("!include %s/doc/examples/conf.d/10-referral.conf\n"
+		"!include %s/doc/examples/conf.d/95-referral-metrics.conf\n"
+		"login_plugin_dir = %s\nauth_debug = yes\n%s%s",
+		TOP_SRCDIR, TOP_SRCDIR, REFERRAL_PLUGIN_DIR,
+		passdb_a, passdb_fwd);
 	dc_server_start(&e2e.a, conf);
 	free(conf);
 
@@ -160,5 +167,7 @@ void e2e_assert_logs_clean(void)
 
 		ck_assert_msg(errors == NULL, "server %s logged:\n%s",
 			      servers[i]->name, errors);
+		ck_assert_msg(!dc_server_log_has(servers[i], E2E_PASSWORD),
+			      "server %s logged a password", servers[i]->name);
 	}
 }

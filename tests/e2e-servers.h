@@ -5,6 +5,9 @@
 #include "harness-imap.h"
 
 #define E2E_IP "127.0.0.1"
+/* Every e2e user's password: distinctive, so a test can show that no log
+   line ever contains it. */
+#define E2E_PASSWORD "Pw-7kq2Zr"
 
 /* The end-to-end setup: server A loads the plugin from the build tree,
    server B is the referral (and proxy) target, and server "stock" has A's
@@ -29,7 +32,8 @@ const char *e2e_b_hostport(void);
    tagged reply (malloc()ed). Fails the test if A cannot be reached. */
 char *e2e_login_a(struct imap_conn *conn, const char *command);
 
-/* Fail the test if a server's log has a Panic or Fatal line. */
+/* Fail the test if a server's log has a Panic or Fatal line, or the
+   password anywhere (A runs with auth_debug=yes). */
 void e2e_assert_logs_clean(void);
 
 #endif

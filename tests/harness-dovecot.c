@@ -333,17 +333,47 @@ char *dc_server_log_errors(const struct dc_server *srv)
 	return found;
 }
 
-bool dc_server_log_contains(const struct dc_server *srv, const char *needle)
+bool dc_server_log_has(const struct dc_server *srv, const char *needle)
+{
+	char *log = harness_read_file(srv->log_path);
+	bool found = strstr(log, needle) != NULL;
+
+	free(log);
+	return found;
+}
+
+bool dc_server_log_wait(const struct dc_server *srv, const char *needle)
 {
 	unsigned int waited;
 
-	for (waited = 0;; waited += 50) {
-		char *log = harness_read_file(srv->log_path);
-		bool found = strstr(log, needle) != NULL;
-
-		free(log);
-		if (found || waited >= LOG_WAIT_MSECS)
-			return found;
+	for (waited = 0; !dc_server_log_has(srv, needle); waited += 50) {
+		if (waited >= LOG_WAIT_MSECS)
+			return false;
 		msleep(50);
 	}
+	return true;
+}
+
+char *dc_server_doveadm(const struct dc_server *srv, const char *args)
+{
+	char *cmd = harness_printf("%s -c %s %s", DOVEADM_BINARY,
+				   srv->conf_path, args);
+	char *out = NULL, chunk[4096];
+	size_t size = 0, n;
+	FILE *mem = open_memstream(&out, &size);
+	FILE *p = popen(cmd, "r");
+	int status;
+
+	free(cmd);
+	if (p == NULL || mem == NULL)
+		die("popen(doveadm) failed: %s", strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, mem);
+	status = pclose(p);
+	fclose(mem);
+	if (status != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }

@@ -47,9 +47,14 @@ void dc_server_start(struct dc_server *srv, const char *extra_config);
 void dc_server_stop(struct dc_server *srv);
 /* Lines of the server log that say Panic or Fatal, or NULL if none. */
 char *dc_server_log_errors(const struct dc_server *srv);
-/* Does the log contain needle? Dovecot's log process writes a moment after
-   the event, so this waits for the line up to a few seconds. */
-bool dc_server_log_contains(const struct dc_server *srv, const char *needle);
+/* Does the log contain needle now? */
+bool dc_server_log_has(const struct dc_server *srv, const char *needle);
+/* Wait for needle to appear in the log, up to a few seconds: Dovecot's log
+   process writes a moment after the event. */
+bool dc_server_log_wait(const struct dc_server *srv, const char *needle);
+/* Run "doveadm -c <config> <args>" against the running server and return
+   its standard output (malloc()ed), or NULL if it failed. */
+char *dc_server_doveadm(const struct dc_server *srv, const char *args);
 
 /* Stop every server started by this process: registered with atexit() by
    the first dc_server_start(), so a failing fixture leaves no Dovecot

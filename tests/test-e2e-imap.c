@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define IP E2E_IP
 #define UNAVAILABLE_TEXT \
@@ -46,7 +47,7 @@ static char *expected_referral(const char *user_auth, const char *hostport,
 START_TEST(test_local_user_unaffected)
 {
 	struct imap_conn conn;
-	char *reply = e2e_login_a(&conn, "LOGIN local pass");
+	char *reply = e2e_login_a(&conn, "LOGIN local " E2E_PASSWORD);
 
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_msg(strncmp(reply, "b OK [CAPABILITY IMAP4rev1 ", 27) == 0 &&
@@ -70,11 +71,11 @@ START_TEST(test_nologin_login_and_follow)
 
 	expected = expected_referral("moved;AUTH=*", e2e_b_hostport(),
 				     "Try this server instead.");
-	assert_login_reply("LOGIN moved pass", expected);
+	assert_login_reply("LOGIN moved " E2E_PASSWORD, expected);
 
 	/* follow it the way the URL says: B, user moved */
 	ck_assert(imap_connect(&conn, "B", IP, e2e.b.imap_port));
-	reply = imap_command(&conn, "b", "LOGIN moved pass");
+	reply = imap_command(&conn, "b", "LOGIN moved " E2E_PASSWORD);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_msg(strncmp(reply, "b OK ", 5) == 0, "got: %s", reply);
 	free(reply);
@@ -89,7 +90,7 @@ END_TEST
 
 START_TEST(test_nologin_authenticate_plain_sasl_ir)
 {
-	char *cmd = imap_authenticate_plain_cmd("moved", "pass");
+	char *cmd = imap_authenticate_plain_cmd("moved", E2E_PASSWORD);
 	char *expected;
 
 	expected = expected_referral("moved;AUTH=PLAIN", e2e_b_hostport(),
@@ -102,18 +103,26 @@ END_TEST
 
 START_TEST(test_nologin_port_destuser_reason)
 {
-	assert_login_reply("LOGIN custom pass",
+	assert_login_reply("LOGIN custom " E2E_PASSWORD,
 		"b NO [REFERRAL imap://bob%40example.com;AUTH=*@"
 		"imap2.example.com:1143/] Your mailbox moved to imap2.");
 }
 END_TEST
 
+START_TEST(test_nologin_empty_destuser_is_login_user)
+{
+	assert_login_reply("LOGIN emptydest " E2E_PASSWORD,
+		"b NO [REFERRAL imap://emptydest;AUTH=*@imap2.example.com/] "
+		"Try this server instead.");
+}
+END_TEST
+
 START_TEST(test_nologin_ipv6)
 {
-	assert_login_reply("LOGIN v6 pass",
+	assert_login_reply("LOGIN v6 " E2E_PASSWORD,
 		"b NO [REFERRAL imap://v6;AUTH=*@[::1]/] "
 		"Try this server instead.");
-	assert_login_reply("LOGIN v6port pass",
+	assert_login_reply("LOGIN v6port " E2E_PASSWORD,
 		"b NO [REFERRAL imap://v6port;AUTH=*@[2001:db8::1]:993/] "
 		"Try this server instead.");
 }
@@ -122,7 +131,7 @@ END_TEST
 START_TEST(test_proxy_not_referred)
 {
 	struct imap_conn conn;
-	char *reply = e2e_login_a(&conn, "LOGIN proxied pass");
+	char *reply = e2e_login_a(&conn, "LOGIN proxied " E2E_PASSWORD);
 
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_msg(strncmp(reply, "b OK ", 5) == 0, "got: %s", reply);
@@ -134,9 +143,9 @@ START_TEST(test_proxy_not_referred)
 	ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
 	imap_disconnect(&conn);
 	/* the session really went through B */
-	ck_assert(dc_server_log_contains(&e2e.a,
+	ck_assert(dc_server_log_wait(&e2e.a,
 					 "proxy(proxied,127.0.0.1:"));
-	ck_assert(dc_server_log_contains(&e2e.b,
+	ck_assert(dc_server_log_wait(&e2e.b,
 					 "Login: user=<proxied>"));
 }
 END_TEST
@@ -193,7 +202,7 @@ START_TEST(test_reason_injection)
 
 	expected = expected_referral("inject;AUTH=*", e2e_b_hostport(),
 				     "Moved.  * BYE injected  x NO fake");
-	reply = e2e_login_a(&conn, "LOGIN inject pass");
+	reply = e2e_login_a(&conn, "LOGIN inject " E2E_PASSWORD);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_str_eq(reply, expected);
 	free(reply);
@@ -212,7 +221,7 @@ END_TEST
 START_TEST(test_long_reason_bounded)
 {
 	struct imap_conn conn;
-	char *reply = e2e_login_a(&conn, "LOGIN longreason pass");
+	char *reply = e2e_login_a(&conn, "LOGIN longreason " E2E_PASSWORD);
 	const char *text;
 
 	ck_assert_ptr_nonnull(reply);
@@ -245,7 +254,7 @@ START_TEST(test_invalid_target_unavailable)
 	struct imap_conn conn;
 	char *cmd, *reply;
 
-	if (asprintf(&cmd, "LOGIN %s pass", invalid_targets[_i].user) < 0)
+	if (asprintf(&cmd, "LOGIN %s " E2E_PASSWORD, invalid_targets[_i].user) < 0)
 		abort();
 	reply = e2e_login_a(&conn, cmd);
 	ck_assert_ptr_nonnull(reply);
@@ -253,16 +262,94 @@ START_TEST(test_invalid_target_unavailable)
 	free(reply);
 	ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
 	imap_disconnect(&conn);
-	ck_assert_msg(dc_server_log_contains(&e2e.a,
+	ck_assert_msg(dc_server_log_wait(&e2e.a,
 					     invalid_targets[_i].log),
 		      "no log line with: %s", invalid_targets[_i].log);
 	free(cmd);
 }
 END_TEST
 
+/* The count of a metric of doc/examples/conf.d/95-referral-metrics.conf,
+   from "doveadm stats dump" against the running server A. */
+static unsigned int metric_count(const char *metric)
+{
+	char *dump = dc_server_doveadm(&e2e.a, "stats dump"), *line, *save;
+	size_t len = strlen(metric);
+	unsigned int count = 0;
+
+	ck_assert_msg(dump != NULL, "doveadm stats dump failed");
+	for (line = strtok_r(dump, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* metric_name, field, count, ... */
+		if (strncmp(line, metric, len) == 0 && line[len] == '\t')
+			count = strtoul(strchr(line + len + 1, '\t') + 1,
+					NULL, 10);
+	}
+	free(dump);
+	return count;
+}
+
+static bool metric_reaches(const char *metric, unsigned int count)
+{
+	unsigned int i;
+
+	/* the login process sends events to the stats process on its own */
+	for (i = 0; i < 50; i++) {
+		if (metric_count(metric) >= count)
+			return metric_count(metric) == count;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+START_TEST(test_login_referral_event_metrics)
+{
+	unsigned int sent = metric_count("login_referral_sent");
+	unsigned int sent_v6 = metric_count("login_referral_sent_nologin_::1");
+	unsigned int refused = metric_count("login_referral_refused");
+	unsigned int refused_port = metric_count("login_referral_refused_port");
+	struct imap_conn conn;
+	char *reply;
+
+	ck_assert(imap_connect(&conn, "A", IP, e2e.a.imap_port));
+	free(imap_command(&conn, "b", "LOGIN moved " E2E_PASSWORD));
+	free(imap_command(&conn, "c", "LOGIN v6 " E2E_PASSWORD));
+	reply = imap_command(&conn, "d", "LOGIN badport " E2E_PASSWORD);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert(strncmp(reply, "d NO [UNAVAILABLE]", 18) == 0);
+	free(reply);
+	imap_disconnect(&conn);
+
+	ck_assert_msg(metric_reaches("login_referral_sent", sent + 2),
+		      "login_referral_sent: %u, expected %u",
+		      metric_count("login_referral_sent"), sent + 2);
+	ck_assert_uint_eq(metric_count("login_referral_sent_nologin_::1"),
+			  sent_v6 + 1);
+	ck_assert_msg(metric_reaches("login_referral_refused", refused + 1),
+		      "login_referral_refused: %u, expected %u",
+		      metric_count("login_referral_refused"), refused + 1);
+	ck_assert_uint_eq(metric_count("login_referral_refused_port"),
+			  refused_port + 1);
+}
+END_TEST
+
+START_TEST(test_debug_log_shows_fields_and_decision)
+{
+	ck_assert(dc_server_log_wait(&e2e.a, "Debug: Referral fields: "
+		"host='imap2.example.com' port='1143' "
+		"destuser='bob@example.com' reason='Your mailbox moved to "
+		"imap2.' nologin=yes proxy=no: NO [REFERRAL] sent: "
+		"user=<custom>"));
+	ck_assert(dc_server_log_wait(&e2e.a, "Debug: Referral fields: "
+		"host='127.0.0.1' port='abc' destuser=(none) reason=(none) "
+		"nologin=yes proxy=no: invalid target, NO [UNAVAILABLE] sent: "
+		"user=<badport>"));
+}
+END_TEST
+
 START_TEST(test_logs_clean)
 {
-	ck_assert(dc_server_log_contains(&e2e.a,
+	ck_assert(dc_server_log_wait(&e2e.a,
 					 "Referral sent (nologin): imap://"));
 	e2e_assert_logs_clean();
 }
@@ -281,6 +368,7 @@ int main(void)
 	tcase_add_test(tc, test_nologin_login_and_follow);
 	tcase_add_test(tc, test_nologin_authenticate_plain_sasl_ir);
 	tcase_add_test(tc, test_nologin_port_destuser_reason);
+	tcase_add_test(tc, test_nologin_empty_destuser_is_login_user);
 	tcase_add_test(tc, test_nologin_ipv6);
 	tcase_add_test(tc, test_proxy_not_referred);
 	tcase_add_loop_test(tc, test_wrong_password_no_referral, 0,
@@ -290,6 +378,8 @@ int main(void)
 	tcase_add_test(tc, test_long_reason_bounded);
 	tcase_add_loop_test(tc, test_invalid_target_unavailable, 0,
 			    sizeof(invalid_targets) / sizeof(invalid_targets[0]));
+	tcase_add_test(tc, test_login_referral_event_metrics);
+	tcase_add_test(tc, test_debug_log_shows_fields_and_decision);
 	/* last: everything above has written its log lines by now */
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
