@@ -4,7 +4,8 @@
 # Everything the build, the tests and the demo need, as Debian 12 packages.
 # shellcheck disable=SC2034 # used by the scripts that source this
 REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
-	check pkgconf autoconf automake libtool make gcc libsqlite3-dev)
+	check pkgconf autoconf automake libtool make gcc libsqlite3-dev
+	dovecot-ldap slapd dovecot-pgsql postgresql)
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

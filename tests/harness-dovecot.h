@@ -1,9 +1,7 @@
 #ifndef HARNESS_DOVECOT_H
 #define HARNESS_DOVECOT_H
 
-#include <stdbool.h>
-#include <sys/types.h>
-#include <netinet/in.h>
+#include "harness-proc.h"
 
 /* A throwaway Dovecot instance: everything (config, sockets, state, log,
    mail) lives in dir, it listens on 127.0.0.1 on ports picked at run time,
@@ -16,22 +14,6 @@ struct dc_server {
 	in_port_t imap_port;
 	pid_t pid;
 };
-
-/* asprintf() that aborts the run when out of memory. */
-char *harness_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Make a fresh 0755 directory under /tmp for one test run. */
-char *harness_make_root(const char *prefix);
-/* Remove a directory tree made by harness_make_root() (unless the
-   environment sets KEEP_TEST_DIR, for post-mortems). */
-void harness_remove_root(const char *root);
-
-/* A free TCP port on 127.0.0.1, from the kernel. */
-in_port_t harness_free_port(void);
-
-void harness_write_file(const char *path, const char *content);
-/* Whole file as a malloc()ed string ("" if it does not exist). */
-char *harness_read_file(const char *path);
 
 /* Prepare dir <root>/<name> and a config that holds the harness's base
    settings followed by extra (passdb, plugins, ...). imap_port is chosen
@@ -55,10 +37,5 @@ bool dc_server_log_wait(const struct dc_server *srv, const char *needle);
 /* Run "doveadm -c <config> <args>" against the running server and return
    its standard output (malloc()ed), or NULL if it failed. */
 char *dc_server_doveadm(const struct dc_server *srv, const char *args);
-
-/* Stop every server started by this process: registered with atexit() by
-   the first dc_server_start(), so a failing fixture leaves no Dovecot
-   behind. */
-void dc_servers_stop_all(void);
 
 #endif

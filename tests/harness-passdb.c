@@ -64,6 +64,16 @@ void passdb_create(const char *db_path, const struct passdb_user *users,
 	chmod(db_path, 0644);
 }
 
+void passdb_exec_sql(const char *db_path, const char *sql)
+{
+	sqlite3 *db;
+
+	sql_check(NULL, sqlite3_open(db_path, &db), "open");
+	sql_check(db, sqlite3_exec(db, sql, NULL, NULL, NULL), "exec");
+	sql_check(db, sqlite3_close(db), "close");
+	chmod(db_path, 0644);
+}
+
 char *passdb_sql_block(const char *conf_path, const char *db_path,
 		       const char *password_query)
 {

@@ -15,6 +15,10 @@ struct passdb_user {
 void passdb_create(const char *db_path, const struct passdb_user *users,
 		   unsigned int count);
 
+/* Run SQL statements (a schema file, INSERTs) against the SQLite file
+   db_path, creating it if needed and leaving it readable by Dovecot. */
+void passdb_exec_sql(const char *db_path, const char *sql);
+
 /* A "passdb { driver = sql ... }" block whose sql.conf.ext (written to
    conf_path) runs password_query against db_path. malloc()ed. */
 char *passdb_sql_block(const char *conf_path, const char *db_path,

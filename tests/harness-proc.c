@@ -1,0 +1,278 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#define _GNU_SOURCE
+#include "harness-proc.h"
+#include "harness-net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_TIMEOUT_MSECS 30000
+#define STOP_TIMEOUT_MSECS 10000
+#define MAX_PROCS 32
+
+static pid_t *spawned[MAX_PROCS];
+static unsigned int spawned_count;
+static pid_t owner_pid;
+
+void harness_die(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	fprintf(stderr, "harness: ");
+	vfprintf(stderr, fmt, args);
+	fprintf(stderr, "\n");
+	va_end(args);
+	harness_stop_all();
+	exit(EXIT_FAILURE);
+}
+
+char *harness_printf(const char *fmt, ...)
+{
+	va_list args;
+	char *str;
+
+	va_start(args, fmt);
+	if (vasprintf(&str, fmt, args) < 0)
+		harness_die("out of memory");
+	va_end(args);
+	return str;
+}
+
+void harness_msleep(unsigned int msecs)
+{
+	struct timespec ts = { msecs / 1000, (msecs % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
+}
+
+char *harness_make_root(const char *prefix)
+{
+	char *root = harness_printf("/tmp/%s-XXXXXX", prefix);
+
+	if (mkdtemp(root) == NULL)
+		harness_die("mkdtemp(%s) failed: %s", root, strerror(errno));
+	/* the servers' unprivileged processes must reach what is inside */
+	if (chmod(root, 0755) < 0)
+		harness_die("chmod(%s) failed: %s", root, strerror(errno));
+	return root;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	if (remove(path) < 0 && errno != ENOENT)
+		fprintf(stderr, "harness: remove(%s): %s\n", path,
+			strerror(errno));
+	return 0;
+}
+
+void harness_remove_root(const char *root)
+{
+	if (getenv("KEEP_TEST_DIR") != NULL) {
+		fprintf(stderr, "harness: keeping %s\n", root);
+		return;
+	}
+	(void)nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void harness_make_dir(const char *path, unsigned int mode, const char *owner)
+{
+	struct passwd *pw;
+
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		harness_die("mkdir(%s) failed: %s", path, strerror(errno));
+	if (chmod(path, mode) < 0)
+		harness_die("chmod(%s) failed: %s", path, strerror(errno));
+	if (owner == NULL)
+		return;
+	if ((pw = getpwnam(owner)) == NULL)
+		harness_die("user %s does not exist", owner);
+	if (chown(path, pw->pw_uid, pw->pw_gid) < 0)
+		harness_die("chown(%s) failed: %s", path, strerror(errno));
+}
+
+void harness_write_file(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		harness_die("fopen(%s) failed: %s", path, strerror(errno));
+	if (fputs(content, f) < 0 || fclose(f) != 0)
+		harness_die("writing %s failed: %s", path, strerror(errno));
+}
+
+char *harness_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&buf, &size);
+	char chunk[4096];
+	size_t n;
+
+	if (mem == NULL)
+		harness_die("open_memstream() failed");
+	if (f != NULL) {
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, mem);
+		fclose(f);
+	}
+	fclose(mem);
+	return buf;
+}
+
+in_port_t harness_free_port(void)
+{
+	union harness_sockaddr addr;
+	socklen_t len = sizeof(addr.sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		harness_die("socket() failed: %s", strerror(errno));
+	(void)harness_sockaddr_ipv4(&addr, "127.0.0.1", 0);
+	if (bind(fd, &addr.sa, sizeof(addr.sin)) < 0 ||
+	    getsockname(fd, &addr.sa, &len) < 0)
+		harness_die("finding a free port failed: %s", strerror(errno));
+	close(fd);
+	return ntohs(addr.sin.sin_port);
+}
+
+static bool port_accepts(in_port_t port)
+{
+	union harness_sockaddr addr;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ret;
+
+	(void)harness_sockaddr_ipv4(&addr, "127.0.0.1", port);
+	ret = connect(fd, &addr.sa, sizeof(addr.sin)) == 0;
+	close(fd);
+	return ret;
+}
+
+static pid_t fork_as(const char *log_path, const char *user,
+		     const char *const *argv)
+{
+	struct passwd *pw = NULL;
+	pid_t pid;
+
+	if (user != NULL && (pw = getpwnam(user)) == NULL)
+		harness_die("user %s does not exist", user);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		harness_die("fork() failed: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		/* own process group, so a SIGKILL takes every child; and
+		   die with the harness, so no server outlives a crash */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		if (pw != NULL &&
+		    (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+		     setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)) {
+			fprintf(stderr, "becoming %s failed: %s\n", user,
+				strerror(errno));
+			_exit(127);
+		}
+		execv(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s failed: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+void harness_spawn(pid_t *pid, const char *log_path, const char *user,
+		   const char *const *argv)
+{
+	if (spawned_count == MAX_PROCS)
+		harness_die("too many servers");
+	if (owner_pid == 0) {
+		owner_pid = getpid();
+		atexit(harness_stop_all);
+	}
+	*pid = fork_as(log_path, user, argv);
+	spawned[spawned_count++] = pid;
+}
+
+void harness_wait_listening(pid_t *pid, const char *name, in_port_t port,
+			    const char *log_path)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited < START_TIMEOUT_MSECS; waited += 50) {
+		if (port_accepts(port))
+			return;
+		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+			*pid = 0;
+			harness_die("%s exited at start; its log:\n%s", name,
+				    harness_read_file(log_path));
+		}
+		harness_msleep(50);
+	}
+	harness_die("%s did not listen on port %u in time; its log:\n%s",
+		    name, port, harness_read_file(log_path));
+}
+
+void harness_stop(pid_t *pid, const char *name)
+{
+	unsigned int waited;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	for (waited = 0; waited < STOP_TIMEOUT_MSECS; waited += 50) {
+		if (waitpid(*pid, NULL, WNOHANG) == *pid)
+			break;
+		harness_msleep(50);
+	}
+	if (waited >= STOP_TIMEOUT_MSECS) {
+		fprintf(stderr, "harness: %s did not stop, killing\n", name);
+		kill(-*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
+void harness_stop_all(void)
+{
+	if (getpid() != owner_pid)
+		return;
+	while (spawned_count > 0)
+		harness_stop(spawned[--spawned_count], "server");
+}
+
+void harness_run(const char *log_path, const char *user,
+		 const char *const *argv)
+{
+	pid_t pid = fork_as(log_path, user, argv);
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		harness_die("%s failed; its log:\n%s", argv[0],
+			    harness_read_file(log_path));
+	}
+}

@@ -1,0 +1,58 @@
+#ifndef HARNESS_PROC_H
+#define HARNESS_PROC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+
+/* Process and file helpers for the test harness: every server a test
+   starts (Dovecot, slapd, PostgreSQL) runs as a child of the test process,
+   under a throwaway directory, on loopback ports picked at run time. */
+
+/* Print the message and the stopped servers' fate, then exit(1): for set-up
+   failures, where nothing can be tested. */
+void harness_die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+/* asprintf() that dies when out of memory. */
+char *harness_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void harness_msleep(unsigned int msecs);
+
+/* Make a fresh 0755 directory under /tmp for one test run. */
+char *harness_make_root(const char *prefix);
+/* Remove a directory tree made by harness_make_root() (unless the
+   environment sets KEEP_TEST_DIR, for post-mortems). */
+void harness_remove_root(const char *root);
+/* mkdir (if missing) and chmod; chown too when owner is not NULL. */
+void harness_make_dir(const char *path, unsigned int mode, const char *owner);
+
+void harness_write_file(const char *path, const char *content);
+/* Whole file as a malloc()ed string ("" if it does not exist). */
+char *harness_read_file(const char *path);
+
+/* A free TCP port on 127.0.0.1, from the kernel. */
+in_port_t harness_free_port(void);
+
+/* Start argv in the background, in its own process group, stdout and
+   stderr appended to log_path, as user (NULL: as we are), and store its
+   pid in *pid. It gets SIGTERM if the test process dies, and
+   harness_stop_all() stops it at exit (through *pid, which must stay
+   valid). */
+void harness_spawn(pid_t *pid, const char *log_path, const char *user,
+		   const char *const *argv);
+/* Wait until port on 127.0.0.1 accepts connections; die with the log if
+   *pid exits first or it takes too long. */
+void harness_wait_listening(pid_t *pid, const char *name, in_port_t port,
+			    const char *log_path);
+/* SIGTERM, wait, SIGKILL after a timeout. Sets *pid to 0; no-op if 0. */
+void harness_stop(pid_t *pid, const char *name);
+/* Stop every process harness_spawn() started from this process. Check
+   forks a child per test, and children run atexit handlers too: only the
+   process that started them stops them. */
+void harness_stop_all(void);
+
+/* Run argv to completion as user (NULL: as we are), output appended to
+   log_path; die with the log unless it exits 0. */
+void harness_run(const char *log_path, const char *user,
+		 const char *const *argv);
+
+#endif

@@ -1,0 +1,231 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* The configuration examples of doc/examples, run as an administrator would
+   use them: each server below includes the example file itself and only
+   overrides what must differ here (paths). If an example goes wrong, this
+   fails. */
+
+#define _GNU_SOURCE
+#include "harness-dovecot.h"
+#include "harness-imap.h"
+#include "harness-passdb.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IP "127.0.0.1"
+#define EXAMPLES TOP_SRCDIR "/doc/examples"
+/* the password of every user in the examples */
+#define PASSWORD "secret"
+
+static char *root;
+static struct dc_server sql, passwd_file, forward_all;
+
+/* The documented plugin snippet, then the build tree's module. */
+static char *plugin_config(const char *passdb)
+{
+	return harness_printf("!include " EXAMPLES "/conf.d/10-referral.conf\n"
+			      "login_plugin_dir = %s\n%s",
+			      REFERRAL_PLUGIN_DIR, passdb);
+}
+
+/* An example sql.conf.ext with the database path replaced. */
+static char *sql_example_block(const char *name, const char *example,
+			       const char *db)
+{
+	char *path = harness_printf("%s/%s.conf.ext", root, name);
+	char *conf = harness_printf("!include " EXAMPLES "/sql/%s\n"
+				    "connect = %s\n", example, db);
+	char *block;
+
+	harness_write_file(path, conf);
+	block = harness_printf("passdb {\n  driver = sql\n  args = %s\n}\n",
+			       path);
+	free(conf);
+	free(path);
+	return block;
+}
+
+static void start(struct dc_server *srv, const char *name, char *passdb)
+{
+	char *conf = plugin_config(passdb);
+
+	dc_server_init(srv, root, name);
+	dc_server_start(srv, conf);
+	free(conf);
+	free(passdb);
+}
+
+static void servers_setup(void)
+{
+	char *db, *schema;
+
+	root = harness_make_root("referral-examples");
+	db = harness_printf("%s/users.sqlite", root);
+	schema = harness_read_file(EXAMPLES "/sql/users.sql");
+	passdb_exec_sql(db, schema);
+	passdb_exec_sql(db,
+		"INSERT INTO users (userid, password) VALUES "
+		"('stays', '{PLAIN}" PASSWORD "');"
+		"INSERT INTO users (userid, password, host, nologin) VALUES "
+		"('moved', '{PLAIN}" PASSWORD "', 'imap2.example.com', 'Y');"
+		"INSERT INTO users (userid, password, host, port, reason) "
+		"VALUES ('suggested', '{PLAIN}" PASSWORD "', "
+		"'imap2.example.com', '1143', 'Please use imap2.');"
+		"INSERT INTO users VALUES ('renamed', '{PLAIN}" PASSWORD "', "
+		"'2001:db8::25', NULL, 'renamed@example.com', NULL, 'Y', NULL);");
+	free(schema);
+
+	start(&sql, "sql", sql_example_block("sqlite",
+		"dovecot-sql-sqlite.conf.ext", db));
+	start(&forward_all, "forward-all", sql_example_block("forward-all",
+		"dovecot-sql-forward-all.conf.ext", db));
+	start(&passwd_file, "passwd-file", harness_printf(
+		"passdb {\n  driver = passwd-file\n"
+		"  args = " EXAMPLES "/passwd-file/users\n}\n"));
+	free(db);
+}
+
+static void servers_teardown(void)
+{
+	dc_server_stop(&sql);
+	dc_server_stop(&forward_all);
+	dc_server_stop(&passwd_file);
+	harness_remove_root(root);
+}
+
+static char *login(const struct dc_server *srv, const char *user,
+		   const char *password)
+{
+	struct imap_conn conn;
+	char *cmd = harness_printf("LOGIN %s %s", user, password), *reply;
+
+	ck_assert(imap_connect(&conn, srv->name, IP, srv->imap_port));
+	reply = imap_command(&conn, "b", cmd);
+	imap_disconnect(&conn);
+	free(cmd);
+	ck_assert_ptr_nonnull(reply);
+	return reply;
+}
+
+static void assert_login(const struct dc_server *srv, const char *user,
+			 const char *expected)
+{
+	char *reply = login(srv, user, PASSWORD);
+
+	ck_assert_str_eq(reply, expected);
+	free(reply);
+}
+
+static void assert_plain_login(const struct dc_server *srv, const char *user)
+{
+	char *reply = login(srv, user, PASSWORD);
+
+	ck_assert_msg(strncmp(reply, "b OK [CAPABILITY IMAP4rev1 ", 27) == 0 &&
+		      strstr(reply, "] Logged in") != NULL, "got: %s", reply);
+	free(reply);
+}
+
+START_TEST(test_sqlite_example)
+{
+	assert_plain_login(&sql, "stays");
+	assert_login(&sql, "moved", "b NO [REFERRAL imap://moved;AUTH=*@"
+		     "imap2.example.com/] Try this server instead.");
+	assert_login(&sql, "suggested", "b OK [REFERRAL imap://suggested;"
+		     "AUTH=*@imap2.example.com:1143/] Please use imap2.");
+	assert_login(&sql, "renamed", "b NO [REFERRAL imap://renamed%40"
+		     "example.com;AUTH=*@[2001:db8::25]/] Try this server "
+		     "instead.");
+}
+END_TEST
+
+static char *password_query(const char *example)
+{
+	char *path = harness_printf(EXAMPLES "/sql/%s", example);
+	char *text = harness_read_file(path), *line, *query = NULL, *save;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "password_query = ", 17) == 0)
+			query = strdup(line);
+	}
+	free(text);
+	free(path);
+	ck_assert_msg(query != NULL, "%s has no password_query", example);
+	return query;
+}
+
+START_TEST(test_pgsql_example_has_the_tested_query)
+{
+	char *sqlite = password_query("dovecot-sql-sqlite.conf.ext");
+	char *pgsql = password_query("dovecot-sql-pgsql.conf.ext");
+
+	ck_assert_str_eq(pgsql, sqlite);
+	free(sqlite);
+	free(pgsql);
+}
+END_TEST
+
+START_TEST(test_forward_all_example)
+{
+	char *reply = login(&forward_all, "anyone", "any-password");
+
+	ck_assert_str_eq(reply, "b NO [REFERRAL imap://anyone;AUTH=*@"
+			 "imap2.example.com/] This server is retired, use "
+			 "imap2.example.com.");
+	free(reply);
+}
+END_TEST
+
+START_TEST(test_passwd_file_example)
+{
+	assert_plain_login(&passwd_file, "stays");
+	assert_login(&passwd_file, "moved", "b NO [REFERRAL imap://moved;"
+		     "AUTH=*@imap2.example.com/] Try this server instead.");
+	assert_login(&passwd_file, "suggested", "b OK [REFERRAL imap://"
+		     "suggested;AUTH=*@imap2.example.com:1143/] "
+		     "Please_use_imap2.example.com");
+	assert_login(&passwd_file, "renamed", "b NO [REFERRAL imap://renamed"
+		     "%40example.com;AUTH=*@[2001:db8::25]/] Try this server "
+		     "instead.");
+}
+END_TEST
+
+START_TEST(test_logs_clean)
+{
+	const struct dc_server *servers[] = { &sql, &forward_all, &passwd_file };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		char *errors = dc_server_log_errors(servers[i]);
+
+		ck_assert_msg(errors == NULL, "%s logged:\n%s",
+			      servers[i]->name, errors);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-examples");
+	TCase *tc = tcase_create("examples");
+	SRunner *runner;
+	int failed;
+
+	tcase_add_unchecked_fixture(tc, servers_setup, servers_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_sqlite_example);
+	tcase_add_test(tc, test_pgsql_example_has_the_tested_query);
+	tcase_add_test(tc, test_forward_all_example);
+	tcase_add_test(tc, test_passwd_file_example);
+	tcase_add_test(tc, test_logs_clean);
+	suite_add_tcase(s, tc);
+
+	runner = srunner_create(s);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

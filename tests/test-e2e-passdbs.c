@@ -1,0 +1,320 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* The core scenarios through real passdbs: a throwaway OpenLDAP (slapd),
+   a throwaway PostgreSQL cluster and a passwd-file. Each A server uses the
+   documented example configuration (doc/examples) with only the address
+   changed; B is the referral and proxy target. */
+
+#define _GNU_SOURCE
+#include "harness-dovecot.h"
+#include "harness-imap.h"
+#include "harness-ldap.h"
+#include "harness-passdb.h"
+#include "harness-pgsql.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IP "127.0.0.1"
+#define EXAMPLES TOP_SRCDIR "/doc/examples"
+#define PASSWORD "Pw-passdb-42"
+#define REASON "Please-move."
+
+enum backend { BACKEND_LDAP, BACKEND_PGSQL, BACKEND_PASSWD_FILE,
+	       BACKEND_COUNT };
+static const char *const backend_names[] = { "ldap", "pgsql", "passwd-file" };
+
+static char *root;
+static struct dc_server b, a[BACKEND_COUNT];
+static struct ldap_server ldap;
+static struct pg_server pg;
+
+static char *ldap_data(void)
+{
+	static const char *const entry =
+		"dn: uid=%s,ou=people," LDAP_SUFFIX "\n"
+		"objectClass: inetOrgPerson\n"
+		"objectClass: mailReferralAccount\n"
+		"uid: %s\ncn: %s\nsn: %s\n"
+		"userPassword: {PLAIN}" PASSWORD "\n%s\n";
+	char *users[5], *data;
+	const char *names[] = { "local", "moved", "suggest", "proxied",
+				"badport" };
+	char *extra[5];
+	unsigned int i;
+
+	extra[0] = harness_printf("%s", "");
+	extra[1] = harness_printf("mailReferralHost: " IP "\n"
+				  "mailReferralPort: %u\n"
+				  "mailReferralNoLogin: TRUE\n", b.imap_port);
+	extra[2] = harness_printf("mailReferralHost: imap2.example.com\n"
+				  "mailReferralReason: " REASON "\n");
+	extra[3] = harness_printf("mailReferralHost: " IP "\n"
+				  "mailReferralPort: %u\n"
+				  "mailReferralProxy: TRUE\n", b.imap_port);
+	extra[4] = harness_printf("mailReferralHost: " IP "\n"
+				  "mailReferralPort: 65536\n"
+				  "mailReferralNoLogin: TRUE\n");
+	for (i = 0; i < 5; i++) {
+		users[i] = harness_printf(entry, names[i], names[i], names[i],
+					  names[i], extra[i]);
+		free(extra[i]);
+	}
+	data = harness_printf(
+		"dn: " LDAP_SUFFIX "\n"
+		"objectClass: dcObject\nobjectClass: organization\n"
+		"dc: example\no: Example\n\n"
+		/* the example's bind DN and password */
+		"dn: cn=dovecot," LDAP_SUFFIX "\n"
+		"objectClass: organizationalRole\n"
+		"objectClass: simpleSecurityObject\n"
+		"cn: dovecot\nuserPassword: secret\n\n"
+		"dn: ou=people," LDAP_SUFFIX "\n"
+		"objectClass: organizationalUnit\nou: people\n\n"
+		"%s%s%s%s%s", users[0], users[1], users[2], users[3], users[4]);
+	for (i = 0; i < 5; i++)
+		free(users[i]);
+	return data;
+}
+
+static char *sql_inserts(void)
+{
+	return harness_printf(
+		"INSERT INTO users (userid, password) VALUES "
+		"('local', '{PLAIN}" PASSWORD "');"
+		"INSERT INTO users (userid, password, host, port, nologin) "
+		"VALUES ('moved', '{PLAIN}" PASSWORD "', '" IP "', '%1$u', 'Y');"
+		"INSERT INTO users (userid, password, host, reason) VALUES "
+		"('suggest', '{PLAIN}" PASSWORD "', 'imap2.example.com', "
+		"'" REASON "');"
+		"INSERT INTO users (userid, password, host, port, proxy) "
+		"VALUES ('proxied', '{PLAIN}" PASSWORD "', '" IP "', '%1$u', 'Y');"
+		"INSERT INTO users (userid, password, host, port, nologin) "
+		"VALUES ('badport', '{PLAIN}" PASSWORD "', '" IP "', '65536', "
+		"'Y');", b.imap_port);
+}
+
+static char *passwd_file(void)
+{
+	return harness_printf(
+		"local:{PLAIN}" PASSWORD "::::::\n"
+		"moved:{PLAIN}" PASSWORD "::::::host=" IP " port=%1$u nologin\n"
+		"suggest:{PLAIN}" PASSWORD "::::::host=imap2.example.com "
+		"reason=" REASON "\n"
+		"proxied:{PLAIN}" PASSWORD "::::::host=" IP " port=%1$u proxy\n"
+		"badport:{PLAIN}" PASSWORD "::::::host=" IP " port=65536 "
+		"nologin\n", b.imap_port);
+}
+
+/* An A server: the documented plugin snippet and the given passdb. */
+static void start_a(enum backend backend, const char *passdb_args,
+		    const char *driver)
+{
+	char *conf = harness_printf(
+		"!include " EXAMPLES "/conf.d/10-referral.conf\n"
+		"login_plugin_dir = %s\n"
+		"passdb {\n  driver = %s\n  args = %s\n}\n",
+		REFERRAL_PLUGIN_DIR, driver, passdb_args);
+
+	dc_server_init(&a[backend], root, backend_names[backend]);
+	dc_server_start(&a[backend], conf);
+	free(conf);
+}
+
+static void servers_setup(void)
+{
+	char *db, *block, *path, *conf, *text;
+
+	root = harness_make_root("referral-passdbs");
+	dc_server_init(&b, root, "b");
+
+	/* B knows the users that reach it: moved and proxied */
+	db = harness_printf("%s/b.sqlite", root);
+	const struct passdb_user users[] = {
+		{ .user = "moved", .password = "{PLAIN}" PASSWORD },
+		{ .user = "proxied", .password = "{PLAIN}" PASSWORD },
+	};
+	passdb_create(db, users, 2);
+	path = harness_printf("%s/sql-b.conf.ext", root);
+	block = passdb_sql_block(path, db, PASSDB_QUERY_PLAIN);
+	dc_server_start(&b, block);
+	free(block);
+	free(path);
+	free(db);
+
+	text = ldap_data();
+	ldap_server_start(&ldap, root, "ldap",
+			  EXAMPLES "/ldap/referral-schema.ldif", text);
+	free(text);
+	path = harness_printf("%s/ldap.conf.ext", root);
+	conf = harness_printf("!include " EXAMPLES "/ldap/dovecot-ldap.conf.ext\n"
+			      "uris = ldap://" IP ":%u\n", ldap.port);
+	harness_write_file(path, conf);
+	start_a(BACKEND_LDAP, path, "ldap");
+	free(conf);
+	free(path);
+
+	pg_server_start(&pg, root, "pgsql");
+	pg_server_sql(&pg, "postgres", "CREATE ROLE dovecot LOGIN "
+		      "PASSWORD 'secret'");
+	pg_server_sql(&pg, "postgres", "CREATE DATABASE mail OWNER dovecot");
+	pg_server_sql_file(&pg, "mail", EXAMPLES "/sql/users.sql");
+	text = sql_inserts();
+	pg_server_sql(&pg, "mail", text);
+	free(text);
+	pg_server_sql(&pg, "mail", "GRANT SELECT ON users TO dovecot");
+	path = harness_printf("%s/pgsql.conf.ext", root);
+	conf = harness_printf("!include " EXAMPLES "/sql/dovecot-sql-pgsql.conf.ext\n"
+			      "connect = host=" IP " port=%u dbname=mail "
+			      "user=dovecot password=secret\n", pg.port);
+	harness_write_file(path, conf);
+	start_a(BACKEND_PGSQL, path, "sql");
+	free(conf);
+	free(path);
+
+	path = harness_printf("%s/users.passwd", root);
+	text = passwd_file();
+	harness_write_file(path, text);
+	start_a(BACKEND_PASSWD_FILE, path, "passwd-file");
+	free(text);
+	free(path);
+}
+
+static void servers_teardown(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < BACKEND_COUNT; i++)
+		dc_server_stop(&a[i]);
+	dc_server_stop(&b);
+	ldap_server_stop(&ldap);
+	pg_server_stop(&pg);
+	harness_remove_root(root);
+}
+
+static bool starts_with(const char *str, const char *prefix)
+{
+	return strncmp(str, prefix, strlen(prefix)) == 0;
+}
+
+enum scenario {
+	SCENARIO_LOCAL, SCENARIO_NOLOGIN, SCENARIO_SUGGEST, SCENARIO_PROXY,
+	SCENARIO_WRONG_PASSWORD, SCENARIO_BAD_VALUE, SCENARIO_COUNT
+};
+
+START_TEST(test_scenario)
+{
+	enum backend backend = _i / SCENARIO_COUNT;
+	enum scenario scenario = _i % SCENARIO_COUNT;
+	struct dc_server *srv = &a[backend];
+	struct imap_conn conn;
+	char *reply, *expected = NULL, *source;
+
+	/* failures from an address of their own: Dovecot's auth penalty */
+	source = harness_printf("127.0.0.%u", 40 + _i);
+	ck_assert(imap_connect_from(&conn, srv->name, source, IP,
+				    srv->imap_port));
+	switch (scenario) {
+	case SCENARIO_LOCAL:
+		reply = imap_command(&conn, "b", "LOGIN local " PASSWORD);
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_msg(starts_with(reply, "b OK [CAPABILITY IMAP4rev1 ")
+			      && strstr(reply, "] Logged in") != NULL,
+			      "got: %s", reply);
+		break;
+	case SCENARIO_NOLOGIN:
+		expected = harness_printf("b NO [REFERRAL imap://moved;AUTH=*@"
+			IP ":%u/] Try this server instead.", b.imap_port);
+		reply = imap_command(&conn, "b", "LOGIN moved " PASSWORD);
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_str_eq(reply, expected);
+		break;
+	case SCENARIO_SUGGEST:
+		reply = imap_command(&conn, "b", "LOGIN suggest " PASSWORD);
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_str_eq(reply, "b OK [REFERRAL imap://suggest;AUTH=*@"
+				 "imap2.example.com/] " REASON);
+		free(reply);
+		reply = imap_read_line(&conn);
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_msg(starts_with(reply, "* OK [CAPABILITY IMAP4rev1 "),
+			      "got: %s", reply);
+		break;
+	case SCENARIO_PROXY:
+		reply = imap_command(&conn, "b", "LOGIN proxied " PASSWORD);
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_msg(starts_with(reply, "b OK "), "got: %s", reply);
+		free(reply);
+		reply = imap_command(&conn, "c", "SELECT INBOX");
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_msg(starts_with(reply, "c OK "), "got: %s", reply);
+		ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
+		ck_assert(dc_server_log_wait(srv, "proxy(proxied,"));
+		break;
+	case SCENARIO_WRONG_PASSWORD:
+		reply = imap_command(&conn, "b", "LOGIN moved wrong");
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_str_eq(reply, "b NO [AUTHENTICATIONFAILED] "
+				 "Authentication failed.");
+		ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
+		break;
+	case SCENARIO_BAD_VALUE:
+		reply = imap_command(&conn, "b", "LOGIN badport " PASSWORD);
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_str_eq(reply, "b NO [UNAVAILABLE] Login not possible "
+				 "on this server right now, contact your "
+				 "administrator.");
+		ck_assert(dc_server_log_wait(srv, "Referral refused: Invalid "
+			"port field '65536': out of range 1..65535"));
+		break;
+	default:
+		ck_abort();
+	}
+	free(reply);
+	free(expected);
+	free(source);
+	imap_disconnect(&conn);
+}
+END_TEST
+
+START_TEST(test_logs_clean)
+{
+	unsigned int i;
+
+	for (i = 0; i < BACKEND_COUNT; i++) {
+		char *errors = dc_server_log_errors(&a[i]);
+
+		ck_assert_msg(errors == NULL, "%s logged:\n%s", a[i].name,
+			      errors);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-passdbs");
+	TCase *tc = tcase_create("passdbs");
+	SRunner *runner;
+	const char *why;
+	int failed;
+
+	if ((why = ldap_server_unavailable()) != NULL ||
+	    (why = pg_server_unavailable()) != NULL) {
+		printf("SKIP: %s\n", why);
+		return 77;
+	}
+	tcase_add_unchecked_fixture(tc, servers_setup, servers_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_scenario, 0,
+			    BACKEND_COUNT * SCENARIO_COUNT);
+	tcase_add_test(tc, test_logs_clean);
+	suite_add_tcase(s, tc);
+
+	runner = srunner_create(s);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
