@@ -5,7 +5,9 @@
 # shellcheck disable=SC2034 # used by the scripts that source this
 REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	check pkgconf autoconf automake libtool make gcc libsqlite3-dev
-	dovecot-ldap slapd dovecot-pgsql postgresql)
+	dovecot-ldap slapd dovecot-pgsql postgresql
+	dovecot-pop3d dovecot-submissiond dovecot-managesieved dovecot-sieve
+	php-cli php-net-sieve)
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

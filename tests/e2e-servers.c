@@ -68,6 +68,16 @@ static void create_passdb(const char *db)
 		  .reason = "Please move to\r\nthe new server." },
 		{ .user = "suggestbad", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "bad host" },
+		/* ManageSieve */
+		{ .user = "sievemoved", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_SIEVE_IP, .nologin = "Y" },
+		{ .user = "sieveport", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = "imap2.example.com", .port = "4191",
+		  .destuser = "bob@example.com", .nologin = "Y",
+		  .reason = "Use \"imap2\" \\ now." },
+		{ .user = "sievesame", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = "2001:db8::1", .destuser = "sievesame",
+		  .nologin = "Y" },
 		/* a broken mail location: the post-login process fails
 		   to set the user up after the login itself succeeded
 		   (an unwritable maildir would only fail later, lazily) */
@@ -89,6 +99,32 @@ static char *sql_block(const char *name, const char *db, const char *query)
 	return block;
 }
 
+/* The ManageSieve target: a script of its own for sievemoved, so a client
+   that followed the referral can be seen to be there. */
+static void start_sieve_target(const char *passdb)
+{
+	char *dir;
+
+	dc_server_init(&e2e.sieve, e2e.root, "sieve");
+	e2e.sieve.listen = E2E_SIEVE_IP;
+	e2e.sieve.protocols = "sieve";
+	e2e.sieve.sieve_port = e2e.a.sieve_port;
+	dir = harness_printf("%s/home", e2e.sieve.dir);
+	harness_make_dir(dir, 0755, "nobody");
+	free(dir);
+	dir = harness_printf("%s/home/sievemoved", e2e.sieve.dir);
+	harness_make_dir(dir, 0700, "nobody");
+	free(dir);
+	dir = harness_printf("%s/home/sievemoved/sieve", e2e.sieve.dir);
+	harness_make_dir(dir, 0700, "nobody");
+	free(dir);
+	dir = harness_printf("%s/home/sievemoved/sieve/on-server-b.sieve",
+			     e2e.sieve.dir);
+	harness_write_file(dir, "keep;\n");
+	free(dir);
+	dc_server_start(&e2e.sieve, passdb);
+}
+
 void e2e_servers_setup(void)
 {
 	char *db, *passdb_a, *passdb_fwd, *passdb_b, *fwd_query, *conf;
@@ -97,6 +133,8 @@ void e2e_servers_setup(void)
 	dc_server_init(&e2e.b, e2e.root, "b");
 	dc_server_init(&e2e.a, e2e.root, "a");
 	dc_server_init(&e2e.stock, e2e.root, "stock");
+	e2e.a.protocols = DC_ALL_PROTOCOLS;
+	e2e.stock.protocols = DC_ALL_PROTOCOLS;
 	snprintf(e2e.port_b, sizeof(e2e.port_b), "%u", e2e.b.imap_port);
 	snprintf(e2e.port_a, sizeof(e2e.port_a), "%u", e2e.a.imap_port);
 
@@ -105,6 +143,7 @@ void e2e_servers_setup(void)
 
 	passdb_b = sql_block("b", db, PASSDB_QUERY_PLAIN);
 	dc_server_start(&e2e.b, passdb_b);
+	start_sieve_target(passdb_b);
 
 	passdb_a = sql_block("a", db, PASSDB_QUERY_REFERRAL);
 	/* The "forward all users" example: any password of any user in
@@ -139,6 +178,7 @@ void e2e_servers_teardown(void)
 	dc_server_stop(&e2e.a);
 	dc_server_stop(&e2e.b);
 	dc_server_stop(&e2e.stock);
+	dc_server_stop(&e2e.sieve);
 	harness_remove_root(e2e.root);
 }
 
@@ -159,7 +199,9 @@ char *e2e_login_a(struct imap_conn *conn, const char *command)
 
 void e2e_assert_logs_clean(void)
 {
-	const struct dc_server *servers[] = { &e2e.a, &e2e.b, &e2e.stock };
+	const struct dc_server *servers[] = {
+		&e2e.a, &e2e.b, &e2e.stock, &e2e.sieve
+	};
 	unsigned int i;
 
 	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {

@@ -11,11 +11,16 @@
 
 /* The end-to-end setup: server A loads the plugin from the build tree,
    server B is the referral (and proxy) target, and server "stock" has A's
-   configuration without the plugin, for comparisons. All share one SQLite
-   passdb with the users e2e-servers.c lists. */
+   configuration without the plugin, for comparisons; A and stock run
+   IMAP, POP3, Submission and ManageSieve. Server "sieve" is a ManageSieve
+   referral target on E2E_SIEVE_IP with A's ManageSieve port (PEAR
+   Net_Sieve follows a referral on the port it was given). All share one
+   SQLite passdb with the users e2e-servers.c lists. */
+#define E2E_SIEVE_IP "127.0.0.2"
+
 struct e2e_servers {
 	char *root;
-	struct dc_server a, b, stock;
+	struct dc_server a, b, stock, sieve;
 	char port_a[8], port_b[8];
 };
 

@@ -23,16 +23,62 @@ void dc_server_init(struct dc_server *srv, const char *root,
 	srv->dir = harness_printf("%s/%s", root, name);
 	srv->conf_path = harness_printf("%s/dovecot.conf", srv->dir);
 	srv->log_path = harness_printf("%s/dovecot.log", srv->dir);
+	srv->listen = "127.0.0.1";
+	srv->protocols = "imap";
 	srv->imap_port = harness_free_port();
+	srv->pop3_port = harness_free_port();
+	srv->submission_port = harness_free_port();
+	srv->sieve_port = harness_free_port();
 	harness_make_dir(srv->dir, 0755, NULL);
+}
+
+static bool has_protocol(const struct dc_server *srv, const char *protocol)
+{
+	size_t len = strlen(protocol);
+	const char *p;
+
+	for (p = srv->protocols; (p = strstr(p, protocol)) != NULL; p += len) {
+		if ((p == srv->protocols || p[-1] == ' ') &&
+		    (p[len] == '\0' || p[len] == ' '))
+			return true;
+	}
+	return false;
+}
+
+/* The login service of a protocol, listening on port (or on none, when
+   the protocol is not enabled: the default ports are never used). */
+static char *login_service(const struct dc_server *srv, const char *protocol,
+			   const char *service, const char *listener,
+			   const char *tls_listener, in_port_t port)
+{
+	return harness_printf(
+		"service %s {\n"
+		"  chroot =\n"
+		"  inet_listener %s {\n"
+		"    port = %u\n"
+		"  }\n"
+		"%s%s%s"
+		"}\n", service, listener,
+		has_protocol(srv, protocol) ? port : 0,
+		tls_listener == NULL ? "" : "  inet_listener ",
+		tls_listener == NULL ? "" : tls_listener,
+		tls_listener == NULL ? "" : " {\n    port = 0\n  }\n");
 }
 
 static void write_config(struct dc_server *srv, const char *extra_config)
 {
 	char *home = harness_printf("%s/home", srv->dir);
-	char *conf;
+	char *imap, *pop3, *submission, *sieve, *conf;
 
 	harness_make_dir(home, 0755, MAIL_USER);
+	imap = login_service(srv, "imap", "imap-login", "imap", "imaps",
+			     srv->imap_port);
+	pop3 = login_service(srv, "pop3", "pop3-login", "pop3", "pop3s",
+			     srv->pop3_port);
+	submission = login_service(srv, "submission", "submission-login",
+				   "submission", NULL, srv->submission_port);
+	sieve = login_service(srv, "sieve", "managesieve-login", "sieve",
+			      NULL, srv->sieve_port);
 
 	conf = harness_printf(
 		"# Written by the dovecot-referral test harness.\n"
@@ -41,8 +87,8 @@ static void write_config(struct dc_server *srv, const char *extra_config)
 		"log_path = %1$s/dovecot.log\n"
 		"info_log_path = %1$s/dovecot.log\n"
 		"instance_name = referral-test-%2$s\n"
-		"protocols = imap\n"
-		"listen = 127.0.0.1\n"
+		"protocols = %7$s\n"
+		"listen = %8$s\n"
 		"ssl = no\n"
 		"disable_plaintext_auth = no\n"
 		"auth_mechanisms = plain login\n"
@@ -51,25 +97,29 @@ static void write_config(struct dc_server *srv, const char *extra_config)
 		"default_login_user = dovenull\n"
 		"default_internal_user = dovecot\n"
 		"mail_location = maildir:~/Maildir\n"
-		"service imap-login {\n"
-		"  chroot =\n"
-		"  inet_listener imap {\n"
-		"    port = %3$u\n"
-		"  }\n"
-		"  inet_listener imaps {\n"
-		"    port = 0\n"
-		"  }\n"
+		/* Submission relays to nothing here: only logins are
+		   tested. ManageSieve keeps scripts in the home. */
+		"hostname = localhost\n"
+		"submission_relay_host = 127.0.0.1\n"
+		"plugin {\n"
+		"  sieve = file:~/sieve;active=~/.dovecot.sieve\n"
 		"}\n"
+		"%9$s%10$s%11$s%12$s"
 		"userdb {\n"
 		"  driver = static\n"
 		"  args = uid=%4$s gid=%5$s home=%6$s/%%u\n"
 		"}\n"
-		"%7$s",
-		srv->dir, srv->name, srv->imap_port, MAIL_USER, MAIL_GROUP,
-		home, extra_config);
+		"%3$s",
+		srv->dir, srv->name, extra_config, MAIL_USER, MAIL_GROUP,
+		home, srv->protocols, srv->listen, imap, pop3, submission,
+		sieve);
 	harness_write_file(srv->conf_path, conf);
 	free(conf);
 	free(home);
+	free(imap);
+	free(pop3);
+	free(submission);
+	free(sieve);
 }
 
 void dc_server_start(struct dc_server *srv, const char *extra_config)
@@ -81,8 +131,9 @@ void dc_server_start(struct dc_server *srv, const char *extra_config)
 
 	write_config(srv, extra_config);
 	harness_spawn(&srv->pid, srv->log_path, NULL, argv);
-	harness_wait_listening(&srv->pid, name, srv->imap_port,
-			       srv->log_path);
+	harness_wait_listening(&srv->pid, name, srv->listen,
+			       has_protocol(srv, "imap") ? srv->imap_port :
+			       srv->sieve_port, srv->log_path);
 	free(name);
 }
 

@@ -11,17 +11,27 @@ struct dc_server {
 	char *dir;
 	char *conf_path;
 	char *log_path;
-	in_port_t imap_port;
+	/* set before dc_server_start() to change the defaults: listen
+	   address "127.0.0.1", protocols "imap" (any of imap, pop3,
+	   submission, sieve) */
+	const char *listen;
+	const char *protocols;
+	/* free ports picked by dc_server_init(); may be changed before
+	   dc_server_start() */
+	in_port_t imap_port, pop3_port, submission_port, sieve_port;
 	pid_t pid;
 };
 
-/* Prepare dir <root>/<name> and a config that holds the harness's base
-   settings followed by extra (passdb, plugins, ...). imap_port is chosen
-   here, so extra and the passdb can name it before the start. */
+#define DC_ALL_PROTOCOLS "imap pop3 submission sieve"
+
+/* Prepare dir <root>/<name> and pick the ports, so the passdb and the
+   configuration can name them before the start. */
 void dc_server_init(struct dc_server *srv, const char *root,
 		    const char *name);
-/* Write the config and start "dovecot -F" in the background; returns when
-   the IMAP port accepts connections. Aborts the process with the log on
+/* Write the config (the harness's base settings, a listener for each
+   protocol, then extra_config: passdb, plugins, ...) and start "dovecot
+   -F" in the background; returns when the first protocol's port accepts
+   connections. Aborts the process with the log on
    failure, since nothing can be tested then. */
 void dc_server_start(struct dc_server *srv, const char *extra_config);
 /* Stop the instance and wait for it (SIGKILL after a timeout). Safe to call

@@ -95,7 +95,7 @@ void ldap_server_start(struct ldap_server *srv, const char *root,
 		LDAP_SLAPD, "-d", "0", "-h", url, "-F", conf_dir, NULL
 	};
 	harness_spawn(&srv->pid, srv->log_path, NULL, argv);
-	harness_wait_listening(&srv->pid, srv->name, srv->port,
+	harness_wait_listening(&srv->pid, srv->name, "127.0.0.1", srv->port,
 			       srv->log_path);
 	free(url);
 	free(ldif);

@@ -71,7 +71,7 @@ void pg_server_start(struct pg_server *srv, const char *root,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", NULL
 	};
 	harness_spawn(&srv->pid, srv->log_path, PG_USER, argv);
-	harness_wait_listening(&srv->pid, srv->name, srv->port,
+	harness_wait_listening(&srv->pid, srv->name, "127.0.0.1", srv->port,
 			       srv->log_path);
 	free(data);
 	free(initdb);

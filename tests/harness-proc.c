@@ -154,13 +154,14 @@ in_port_t harness_free_port(void)
 	return ntohs(addr.sin.sin_port);
 }
 
-static bool port_accepts(in_port_t port)
+static bool port_accepts(const char *ip, in_port_t port)
 {
 	union harness_sockaddr addr;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	bool ret;
 
-	(void)harness_sockaddr_ipv4(&addr, "127.0.0.1", port);
+	if (!harness_sockaddr_ipv4(&addr, ip, port))
+		harness_die("not an IPv4 address: %s", ip);
 	ret = connect(fd, &addr.sa, sizeof(addr.sin)) == 0;
 	close(fd);
 	return ret;
@@ -217,13 +218,13 @@ void harness_spawn(pid_t *pid, const char *log_path, const char *user,
 	spawned[spawned_count++] = pid;
 }
 
-void harness_wait_listening(pid_t *pid, const char *name, in_port_t port,
-			    const char *log_path)
+void harness_wait_listening(pid_t *pid, const char *name, const char *ip,
+			    in_port_t port, const char *log_path)
 {
 	unsigned int waited;
 
 	for (waited = 0; waited < START_TIMEOUT_MSECS; waited += 50) {
-		if (port_accepts(port))
+		if (port_accepts(ip, port))
 			return;
 		if (waitpid(*pid, NULL, WNOHANG) == *pid) {
 			*pid = 0;
@@ -232,8 +233,8 @@ void harness_wait_listening(pid_t *pid, const char *name, in_port_t port,
 		}
 		harness_msleep(50);
 	}
-	harness_die("%s did not listen on port %u in time; its log:\n%s",
-		    name, port, harness_read_file(log_path));
+	harness_die("%s did not listen on %s:%u in time; its log:\n%s",
+		    name, ip, port, harness_read_file(log_path));
 }
 
 void harness_stop(pid_t *pid, const char *name)

@@ -39,10 +39,10 @@ in_port_t harness_free_port(void);
    valid). */
 void harness_spawn(pid_t *pid, const char *log_path, const char *user,
 		   const char *const *argv);
-/* Wait until port on 127.0.0.1 accepts connections; die with the log if
+/* Wait until ip:port accepts connections; die with the log if
    *pid exits first or it takes too long. */
-void harness_wait_listening(pid_t *pid, const char *name, in_port_t port,
-			    const char *log_path);
+void harness_wait_listening(pid_t *pid, const char *name, const char *ip,
+			    in_port_t port, const char *log_path);
 /* SIGTERM, wait, SIGKILL after a timeout. Sets *pid to 0; no-op if 0. */
 void harness_stop(pid_t *pid, const char *name);
 /* Stop every process harness_spawn() started from this process. Check

@@ -1,0 +1,62 @@
+#ifndef REFERRAL_CLIENT_H
+#define REFERRAL_CLIENT_H
+
+/* The glue shared by the per-protocol parts of the plugin: the login
+   client's module context and the steps every protocol takes (validate,
+   log, emit the event). Only these files know struct client. */
+
+#include "module-context.h"
+#include "login-common.h"
+#include "client-common.h"
+
+struct referral_fields;
+struct referral_target;
+
+#define REFERRAL_MODE_NOLOGIN "nologin"
+#define REFERRAL_MODE_LOGIN "login"
+/* What a nologin user with a broken referral sees. It says nothing about
+   the passdb value: the administrator finds that in the log. */
+#define REFERRAL_UNAVAILABLE_TEXT \
+	"Login not possible on this server right now, " \
+	"contact your administrator."
+
+#define REFERRAL_CONTEXT_REQUIRE(obj) \
+	MODULE_CONTEXT_REQUIRE(obj, referral_login_module)
+
+struct referral_client {
+	union login_client_module_context module_ctx;
+
+	/* IMAP suggest mode: the tagged OK [REFERRAL ...] was written, so
+	   the command is answered, whatever happens to the login now. */
+	bool login_referral_sent:1;
+	/* ... but not all of it reached the socket, so the login is failed
+	   and the client must be disconnected by us. */
+	bool login_referral_unflushed:1;
+};
+
+extern MODULE_CONTEXT_DEFINE(referral_login_module, &login_module_register);
+
+/* TRUE if the current authentication attempt succeeded. RFC 2221 section
+   6: a referral only ever follows a successful one. */
+bool referral_auth_succeeded(struct client *client);
+
+/* Validate the target and refuse one that would loop back to this server.
+   A refusal is logged once (user, field, escaped value) and emitted as a
+   login_referral event with "error". */
+bool referral_get_target(struct client *client,
+			 const struct referral_fields *fields,
+			 const char *mode, struct referral_target *target_r);
+/* Log a referral that is being sent, and emit its login_referral event. */
+void referral_log_sent(struct client *client,
+		       const struct referral_fields *fields, const char *mode,
+		       const struct referral_target *target, const char *url);
+/* With auth_debug=yes: the parsed fields and the decision. */
+void referral_debug(struct client *client, const struct referral_fields *fields,
+		    const char *decision);
+
+/* Install the protocol's overrides into v (client_allocated time). */
+void referral_imap_client_allocated(struct client_vfuncs *v);
+void referral_sieve_client_allocated(struct client_vfuncs *v);
+void referral_text_client_allocated(struct client_vfuncs *v);
+
+#endif

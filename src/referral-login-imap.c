@@ -1,0 +1,225 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* IMAP (imap-login): nologin referrals as the tagged NO of the login
+   command, suggest-mode referrals as its tagged OK, written before the
+   connection is handed to the post-login imap process (doc/design.md). */
+
+#include "lib.h"
+#include "str.h"
+#include "ostream.h"
+#include "imap-login-client.h"
+#include "referral-fields.h"
+#include "referral-reason.h"
+#include "referral-target.h"
+#include "referral-url.h"
+#include "referral-client.h"
+
+/* What a suggest-mode user sees when the login fails after the tagged OK
+   with the referral was already sent: only an untagged BYE is left. */
+#define REFERRAL_LOGIN_FAILED_TEXT \
+	"Login failed after all, try again later."
+
+/* Build "REFERRAL <url>" and the sanitised reason for this client, or
+   return FALSE (the refusal is logged) when the target is not valid. */
+static bool
+referral_imap_build(struct client *client, const struct referral_fields *fields,
+		    const char *mode, const char *default_reason,
+		    const char **resp_code_r, const char **text_r)
+{
+	struct imap_client *imap_client = (struct imap_client *)client;
+	struct referral_target target;
+	const char *user, *auth, *url;
+
+	if (!referral_get_target(client, fields, mode, &target))
+		return FALSE;
+
+	user = fields->destuser != NULL && fields->destuser[0] != '\0' ?
+		fields->destuser : client->virtual_user;
+	/* LOGIN gets ;AUTH=* (RFC 2221 section 3); AUTHENTICATE the
+	   mechanism the client used, which sasl-server.c upper-cased. */
+	auth = strcasecmp(imap_client->cmd_name, "LOGIN") == 0 ?
+		REFERRAL_IMAP_AUTH_ANY : client->auth_mech_name;
+	url = referral_imap_url(&target, user, auth);
+	*resp_code_r = t_strconcat("REFERRAL ", url, NULL);
+	*text_r = referral_reason_sanitise(fields->reason, default_reason);
+
+	referral_log_sent(client, fields, mode, &target, url);
+	return TRUE;
+}
+
+static void
+referral_imap_send_tagged(struct client *client, const char *result,
+			  const char *resp_code, const char *text)
+{
+	struct imap_client *imap_client = (struct imap_client *)client;
+
+	client_send_raw(client, t_strdup_printf("%s %s [%s] %s\r\n",
+		imap_client->cmd_tag, result, resp_code, text));
+}
+
+/* The command tag and name and the user Dovecot leaves behind for every
+   login command; without them there is nothing to refer. */
+static bool referral_imap_command_known(struct client *client)
+{
+	struct imap_client *imap_client = (struct imap_client *)client;
+
+	return imap_client->cmd_tag != NULL && imap_client->cmd_name != NULL &&
+		client->virtual_user != NULL;
+}
+
+static void
+referral_imap_nologin(struct client *client, const struct referral_fields *fields)
+{
+	const char *resp_code, *text;
+
+	if (!referral_imap_build(client, fields, REFERRAL_MODE_NOLOGIN,
+				 REFERRAL_REASON_DEFAULT_NOLOGIN,
+				 &resp_code, &text)) {
+		referral_debug(client, fields, "invalid target, "
+			       "NO [UNAVAILABLE] sent");
+		referral_imap_send_tagged(client, "NO", "UNAVAILABLE",
+					  REFERRAL_UNAVAILABLE_TEXT);
+	} else {
+		referral_debug(client, fields, "NO [REFERRAL] sent");
+		referral_imap_send_tagged(client, "NO", resp_code, text);
+	}
+	/* Dovecot would explain the disconnect that follows as
+	   "(internal failure, 1 successful auths)"; the log already says
+	   what happened to the referral. */
+	client->no_extra_disconnect_reason = TRUE;
+}
+
+/* Make the post-login imap process answer the login untagged: it writes
+   "<tag> OK [CAPABILITY ...] Logged in" from the master prefix
+   "<1|0><tag>\0" (imap-login-client.h), so with "*" as the tag the
+   client gets "* OK [CAPABILITY ...] Logged in" right after our tagged
+   OK. */
+static void referral_imap_untag_login_reply(struct client *client)
+{
+	char flag = client->master_data_prefix_len > 0 ?
+		(char)client->master_data_prefix[0] : '0';
+	char *prefix = i_strdup_printf("%c*", flag);
+
+	i_free(client->master_data_prefix);
+	client->master_data_prefix = (unsigned char *)prefix;
+	client->master_data_prefix_len = strlen(prefix) + 1;
+}
+
+/* Suggest mode: the login goes on, and the client is told where it should
+   log in next time. Returns FALSE if the login must fail after all. */
+static bool referral_imap_suggest(struct client *client)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	struct referral_fields fields;
+	const char *resp_code, *text;
+
+	referral_fields_parse(client->auth_passdb_args, &fields);
+	if (fields.host == NULL) {
+		referral_debug(client, &fields, "no host, no referral");
+		return TRUE;
+	}
+	if (fields.nologin || fields.proxy ||
+	    !referral_imap_command_known(client))
+		return TRUE;
+	if (o_stream_get_buffer_used_size(client->output) > 0) {
+		/* The client is not reading: a reply written now could
+		   reach it after the post-login process's lines. */
+		e_warning(client->event, "Referral skipped (login): "
+			  "client output is blocked");
+		return TRUE;
+	}
+	if (!referral_imap_build(client, &fields, REFERRAL_MODE_LOGIN,
+				 REFERRAL_REASON_DEFAULT_LOGIN,
+				 &resp_code, &text)) {
+		referral_debug(client, &fields,
+			       "invalid target, plain login");
+		return TRUE;
+	}
+	referral_debug(client, &fields, "OK [REFERRAL] sent, logging in");
+
+	/* The fd goes to the post-login process only after this returns,
+	   so what reaches the kernel now comes before anything it writes. */
+	referral_imap_send_tagged(client, "OK", resp_code, text);
+	rclient->login_referral_sent = TRUE;
+	if (o_stream_flush(client->output) < 0 ||
+	    o_stream_get_buffer_used_size(client->output) > 0) {
+		rclient->login_referral_unflushed = TRUE;
+		sasl_server_auth_failed(client,
+			"Referral could not be written to the client", NULL);
+		return FALSE;
+	}
+	referral_imap_untag_login_reply(client);
+	return TRUE;
+}
+
+static bool referral_imap_sasl_check_login(struct client *client)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	bool ret;
+
+	if (rclient->module_ctx.super.sasl_check_login != NULL &&
+	    !rclient->module_ctx.super.sasl_check_login(client))
+		return FALSE;
+	/* sasl-server.c refuses these right after this check: never send a
+	   successful reply for them. */
+	if (client->auth_anonymous && !login_binary->anonymous_login_acceptable)
+		return TRUE;
+	T_BEGIN {
+		ret = referral_imap_suggest(client);
+	} T_END;
+	return ret;
+}
+
+static void
+referral_imap_auth_result(struct client *client, enum client_auth_result result,
+		     const struct client_auth_reply *reply, const char *text)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	struct referral_fields fields;
+
+	if (rclient->login_referral_sent) {
+		/* The command already has its tagged OK. Success needs
+		   nothing more; a failure after it (connection limits, the
+		   post-login process) can only be an untagged BYE. Dovecot
+		   disconnects the client after those failures itself. */
+		if (result != CLIENT_AUTH_RESULT_SUCCESS) {
+			client_send_raw(client, "* BYE [UNAVAILABLE] "
+					REFERRAL_LOGIN_FAILED_TEXT "\r\n");
+		}
+		if (rclient->login_referral_unflushed) {
+			client_destroy(client, "Referral could not be "
+				       "written to the client");
+		}
+		return;
+	}
+	/* reply is NULL for some results (e.g. SSL required), so look at
+	   nothing else before knowing this is a referral. */
+	if (result != CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN) {
+		rclient->module_ctx.super.auth_result(client, result, reply,
+						      text);
+		return;
+	}
+	if (!referral_auth_succeeded(client)) {
+		/* RFC 2221 section 6: a referral only ever follows a
+		   successful authentication. Dovecot's login code would turn
+		   passdb fields of a failed one into a referral. */
+		rclient->module_ctx.super.auth_result(client,
+			CLIENT_AUTH_RESULT_AUTHFAILED, reply, AUTH_FAILED_MSG);
+		return;
+	}
+	referral_fields_parse(reply->all_fields, &fields);
+	if (fields.host == NULL || !referral_imap_command_known(client)) {
+		rclient->module_ctx.super.auth_result(client, result, reply,
+						      text);
+		return;
+	}
+	T_BEGIN {
+		referral_imap_nologin(client, &fields);
+	} T_END;
+}
+
+void referral_imap_client_allocated(struct client_vfuncs *v)
+{
+	v->auth_result = referral_imap_auth_result;
+	v->sasl_check_login = referral_imap_sasl_check_login;
+}

@@ -1,0 +1,93 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* ManageSieve (pigeonhole's managesieve-login): RFC 5804 section 1.3 has
+   the REFERRAL response code come with BYE, so a nologin user gets
+   BYE (REFERRAL "sieve://host[:port]") "reason" and the connection
+   closes. Suggest mode has no ManageSieve form: a normal login. */
+
+#include "lib.h"
+#include "str.h"
+#include "referral-fields.h"
+#include "referral-reason.h"
+#include "referral-sieve.h"
+#include "referral-target.h"
+#include "referral-client.h"
+
+static void
+referral_sieve_nologin(struct client *client, const struct referral_fields *fields)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	struct referral_target target;
+	const char *user, *url, *reason;
+	string_t *line;
+
+	if (!referral_get_target(client, fields, REFERRAL_MODE_NOLOGIN,
+				 &target)) {
+		referral_debug(client, fields, "invalid target, NO sent");
+		/* Dovecot's own failure reply: a quoted NO, and the login
+		   parser reset for the next attempt */
+		rclient->module_ctx.super.auth_result(client,
+			CLIENT_AUTH_RESULT_AUTHFAILED_REASON, NULL,
+			REFERRAL_UNAVAILABLE_TEXT);
+		client->no_extra_disconnect_reason = TRUE;
+		return;
+	}
+
+	/* The user part only when it differs: clients such as Cyrus's read
+	   a user part as an authorization id. */
+	user = fields->destuser != NULL && fields->destuser[0] != '\0' &&
+		strcmp(fields->destuser, client->virtual_user) != 0 ?
+		fields->destuser : NULL;
+	url = referral_sieve_url(&target, user);
+	reason = referral_reason_sanitise(fields->reason,
+					  REFERRAL_REASON_DEFAULT_NOLOGIN);
+
+	line = t_str_new(128);
+	str_append(line, "BYE (REFERRAL ");
+	referral_sieve_append_string(line, url);
+	str_append(line, ") ");
+	referral_sieve_append_string(line, reason);
+	str_append(line, "\r\n");
+
+	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN, &target, url);
+	referral_debug(client, fields, "BYE (REFERRAL) sent");
+	client_send_raw_data(client, str_data(line), str_len(line));
+	client->no_extra_disconnect_reason = TRUE;
+	client_destroy(client, t_strconcat("Referred to ", url, NULL));
+}
+
+static void
+referral_sieve_auth_result(struct client *client,
+			   enum client_auth_result result,
+			   const struct client_auth_reply *reply,
+			   const char *text)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	struct referral_fields fields;
+
+	/* reply is NULL for some results: look at nothing else first */
+	if (result != CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN) {
+		rclient->module_ctx.super.auth_result(client, result, reply,
+						      text);
+		return;
+	}
+	if (!referral_auth_succeeded(client)) {
+		rclient->module_ctx.super.auth_result(client,
+			CLIENT_AUTH_RESULT_AUTHFAILED, reply, AUTH_FAILED_MSG);
+		return;
+	}
+	referral_fields_parse(reply->all_fields, &fields);
+	if (fields.host == NULL || client->virtual_user == NULL) {
+		rclient->module_ctx.super.auth_result(client, result, reply,
+						      text);
+		return;
+	}
+	T_BEGIN {
+		referral_sieve_nologin(client, &fields);
+	} T_END;
+}
+
+void referral_sieve_client_allocated(struct client_vfuncs *v)
+{
+	v->auth_result = referral_sieve_auth_result;
+}

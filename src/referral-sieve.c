@@ -1,0 +1,49 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "str.h"
+#include "referral-target.h"
+#include "referral-url.h"
+#include "referral-sieve.h"
+
+const char *referral_sieve_url(const struct referral_target *target,
+			       const char *user)
+{
+	string_t *url = t_str_new(128);
+
+	str_append(url, "sieve://");
+	if (user != NULL) {
+		referral_url_append_achars(url, user);
+		str_append_c(url, '@');
+	}
+	if (target->host_type == REFERRAL_HOST_IPV6)
+		str_printfa(url, "[%s]", target->host);
+	else
+		str_append(url, target->host);
+	if (target->port != REFERRAL_SIEVE_DEFAULT_PORT)
+		str_printfa(url, ":%u", target->port);
+	return str_c(url);
+}
+
+void referral_sieve_append_string(string_t *dest, const char *text)
+{
+	size_t len = strlen(text), quoted_len = len;
+	const char *p;
+
+	for (p = text; *p != '\0'; p++) {
+		i_assert(*p != '\r' && *p != '\n');
+		if (*p == '"' || *p == '\\')
+			quoted_len++;
+	}
+	if (quoted_len > REFERRAL_SIEVE_QUOTED_MAX_LEN) {
+		str_printfa(dest, "{%zu}\r\n%s", len, text);
+		return;
+	}
+	str_append_c(dest, '"');
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			str_append_c(dest, '\\');
+		str_append_c(dest, *p);
+	}
+	str_append_c(dest, '"');
+}

@@ -1,0 +1,327 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* End to end, the other login processes the plugin is loaded into: ManageSieve
+   referrals (a BYE with a Sieve URL, followed by a real client, PEAR
+   Net_Sieve), and POP3 and Submission, which have no referral mechanism and
+   must keep working. Users without host must see exactly what a server
+   without the plugin says, in every protocol. */
+
+#define _GNU_SOURCE
+#include "e2e-servers.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IP E2E_IP
+#define UNAVAILABLE_TEXT \
+	"Login not possible on this server right now, " \
+	"contact your administrator."
+
+static bool starts_with(const char *str, const char *prefix)
+{
+	return strncmp(str, prefix, strlen(prefix)) == 0;
+}
+
+/* base64 of "\0user\0password", from the AUTHENTICATE PLAIN command */
+static char *plain_b64(const char *user)
+{
+	char *cmd = imap_authenticate_plain_cmd(user, E2E_PASSWORD);
+	char *b64 = strdup(strrchr(cmd, ' ') + 1);
+
+	free(cmd);
+	return b64;
+}
+
+/* Read lines until one starts with one of the prefixes ("" for any); NULL
+   if the server closes first. */
+static char *read_until(struct imap_conn *conn, const char *prefix1,
+			const char *prefix2)
+{
+	char *line;
+
+	while ((line = imap_read_line(conn)) != NULL) {
+		if (starts_with(line, prefix1) ||
+		    (prefix2 != NULL && starts_with(line, prefix2)))
+			return line;
+		free(line);
+	}
+	return NULL;
+}
+
+static char *command(struct imap_conn *conn, const char *cmd,
+		     const char *prefix1, const char *prefix2)
+{
+	ck_assert(imap_send_line(conn, cmd));
+	return read_until(conn, prefix1, prefix2);
+}
+
+/* ---- POP3 ---- */
+
+static char *pop3_login(struct imap_conn *conn, const struct dc_server *srv,
+			const char *user)
+{
+	char *cmd, *reply;
+
+	ck_assert(imap_connect(conn, srv->name, IP, srv->pop3_port));
+	cmd = harness_printf("USER %s", user);
+	free(command(conn, cmd, "+OK", "-ERR"));
+	free(cmd);
+	reply = command(conn, "PASS " E2E_PASSWORD, "+OK", "-ERR");
+	ck_assert_ptr_nonnull(reply);
+	return reply;
+}
+
+/* ---- Submission ---- */
+
+static char *submission_login(struct imap_conn *conn,
+			      const struct dc_server *srv, const char *user)
+{
+	char *b64 = plain_b64(user), *cmd, *reply;
+
+	ck_assert(imap_connect(conn, srv->name, IP, srv->submission_port));
+	free(command(conn, "EHLO client.example", "250 ", NULL));
+	cmd = harness_printf("AUTH PLAIN %s", b64);
+	reply = command(conn, cmd, "2", "5");
+	if (reply == NULL || starts_with(reply, "5") == false)
+		ck_assert_ptr_nonnull(reply);
+	free(cmd);
+	free(b64);
+	return reply;
+}
+
+/* ---- ManageSieve ---- */
+
+static char *sieve_login(struct imap_conn *conn, const struct dc_server *srv,
+			 const char *user)
+{
+	char *b64 = plain_b64(user), *cmd, *reply;
+
+	ck_assert(imap_connect(conn, srv->name, IP, srv->sieve_port));
+	/* the greeting is the capability list, ending with OK */
+	free(read_until(conn, "OK", NULL));
+	cmd = harness_printf("AUTHENTICATE \"PLAIN\" \"%s\"", b64);
+	reply = command(conn, cmd, "OK", "NO");
+	if (reply == NULL) {
+		/* BYE is what a referral looks like here */
+		ck_assert_msg(strstr(conn->transcript, "\r\nBYE ") != NULL,
+			      "no reply to AUTHENTICATE");
+		reply = strdup(strstr(conn->transcript, "\r\nBYE ") + 2);
+		*strstr(reply, "\r\n") = '\0';
+	}
+	free(cmd);
+	free(b64);
+	return reply;
+}
+
+typedef char *login_func_t(struct imap_conn *, const struct dc_server *,
+			   const char *);
+
+static const struct {
+	const char *name;
+	login_func_t *login;
+} protocols[] = {
+	{ "pop3", pop3_login },
+	{ "submission", submission_login },
+	{ "sieve", sieve_login },
+};
+
+/* Users without host, and a suggest-mode user (no referral outside IMAP):
+   A answers exactly as stock does. */
+static const char *const same_as_stock_users[] = {
+	"local", "disabled", "nosuchuser", "suggest",
+};
+
+START_TEST(test_same_replies_as_stock)
+{
+	unsigned int p = _i / 4;
+	const char *user = same_as_stock_users[_i % 4];
+	struct imap_conn conn_a, conn_stock;
+	char *reply_a, *reply_stock;
+
+	reply_a = protocols[p].login(&conn_a, &e2e.a, user);
+	reply_stock = protocols[p].login(&conn_stock, &e2e.stock, user);
+	ck_assert_str_eq(conn_a.transcript, conn_stock.transcript);
+	ck_assert_str_eq(reply_a, reply_stock);
+	imap_disconnect(&conn_a);
+	imap_disconnect(&conn_stock);
+	free(reply_a);
+	free(reply_stock);
+}
+END_TEST
+
+START_TEST(test_text_protocols_nologin)
+{
+	/* POP3 and Submission: Dovecot's error with the reason, as stock
+	   gives it for a harmless reason ... */
+	login_func_t *login = protocols[_i].login;
+	struct imap_conn conn_a, conn_stock;
+	char *reply_a, *reply_stock;
+
+	reply_a = login(&conn_a, &e2e.a, "custom");
+	reply_stock = login(&conn_stock, &e2e.stock, "custom");
+	ck_assert_str_eq(reply_a, reply_stock);
+	ck_assert(strstr(reply_a, "Your mailbox moved to imap2.") != NULL);
+	free(reply_a);
+	free(reply_stock);
+	imap_disconnect(&conn_a);
+	imap_disconnect(&conn_stock);
+
+	/* ... and for a hostile one a single line, nothing injected */
+	reply_a = login(&conn_a, &e2e.a, "inject");
+	ck_assert_msg(strstr(reply_a, "Moved.  * BYE injected  x NO fake") !=
+		      NULL, "got: %s", reply_a);
+	ck_assert(imap_is_silent(&conn_a, 300));
+	ck_assert_ptr_null(strstr(conn_a.transcript, "\r\n* BYE injected"));
+	ck_assert_ptr_null(strstr(conn_a.transcript, "\r\nx NO fake"));
+	free(reply_a);
+	imap_disconnect(&conn_a);
+}
+END_TEST
+
+START_TEST(test_text_protocols_suggest_logs_in)
+{
+	struct imap_conn conn;
+	char *reply = protocols[_i].login(&conn, &e2e.a, "suggest");
+
+	ck_assert_msg(starts_with(reply, "+OK Logged in") ||
+		      starts_with(reply, "235 "), "got: %s", reply);
+	free(reply);
+	imap_disconnect(&conn);
+}
+END_TEST
+
+static const struct {
+	const char *user, *reply;
+} sieve_referrals[] = {
+	{ "sievemoved", "BYE (REFERRAL \"sieve://" E2E_SIEVE_IP "\") "
+	  "\"Try this server instead.\"" },
+	{ "sieveport", "BYE (REFERRAL \"sieve://bob%40example.com@"
+	  "imap2.example.com:4191\") \"Use \\\"imap2\\\" \\\\ now.\"" },
+	/* destuser equal to the login user: no user part */
+	{ "sievesame", "BYE (REFERRAL \"sieve://[2001:db8::1]\") "
+	  "\"Try this server instead.\"" },
+};
+
+START_TEST(test_sieve_referral)
+{
+	struct imap_conn conn;
+	char *reply = sieve_login(&conn, &e2e.a, sieve_referrals[_i].user);
+
+	ck_assert_str_eq(reply, sieve_referrals[_i].reply);
+	/* and the connection is closed */
+	ck_assert_ptr_null(imap_read_line(&conn));
+	free(reply);
+	imap_disconnect(&conn);
+}
+END_TEST
+
+START_TEST(test_sieve_reason_injection)
+{
+	struct imap_conn conn;
+	char *reply = sieve_login(&conn, &e2e.a, "inject");
+	char *expected = harness_printf("BYE (REFERRAL \"sieve://" IP ":%s\") "
+		"\"Moved.  * BYE injected  x NO fake\"", e2e.port_b);
+
+	ck_assert_str_eq(reply, expected);
+	ck_assert_ptr_null(imap_read_line(&conn));
+	ck_assert_ptr_null(strstr(conn.transcript, "\r\n* BYE injected"));
+	free(reply);
+	free(expected);
+	imap_disconnect(&conn);
+}
+END_TEST
+
+START_TEST(test_sieve_invalid_target)
+{
+	struct imap_conn conn;
+	char *reply = sieve_login(&conn, &e2e.a, "badport");
+
+	ck_assert_str_eq(reply, "NO \"" UNAVAILABLE_TEXT "\"");
+	ck_assert_ptr_null(strstr(conn.transcript, "REFERRAL"));
+	free(reply);
+	/* the connection stays usable */
+	reply = command(&conn, "LOGOUT", "OK", "NO");
+	ck_assert_ptr_nonnull(reply);
+	free(reply);
+	imap_disconnect(&conn);
+}
+END_TEST
+
+START_TEST(test_sieve_suggest_logs_in)
+{
+	struct imap_conn conn;
+	char *reply = sieve_login(&conn, &e2e.a, "suggest");
+
+	ck_assert_str_eq(reply, "OK \"Logged in.\"");
+	ck_assert_ptr_null(strstr(conn.transcript, "REFERRAL"));
+	free(reply);
+	imap_disconnect(&conn);
+}
+END_TEST
+
+START_TEST(test_net_sieve_follows_referral)
+{
+	char *cmd = harness_printf("php %s/netsieve-follow.php " IP " %u "
+				   "sievemoved " E2E_PASSWORD " 2>&1",
+				   TOP_SRCDIR "/tests", e2e.a.sieve_port);
+	char *out = NULL, chunk[4096];
+	size_t size = 0, n;
+	FILE *mem = open_memstream(&out, &size);
+	FILE *p = popen(cmd, "r");
+	int status;
+
+	ck_assert_ptr_nonnull(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, mem);
+	status = pclose(p);
+	fclose(mem);
+	printf("%s", out);
+	ck_assert_msg(status == 0, "Net_Sieve failed:\n%s", out);
+	ck_assert(strstr(out, "S: BYE (REFERRAL \"sieve://" E2E_SIEVE_IP
+			 "\")") != NULL);
+	ck_assert(strstr(out, "logged in at: " E2E_SIEVE_IP "\n") != NULL);
+	ck_assert(strstr(out, "scripts: on-server-b\n") != NULL);
+	ck_assert(dc_server_log_wait(&e2e.sieve,
+				     "Login: user=<sievemoved>"));
+	free(out);
+	free(cmd);
+}
+END_TEST
+
+START_TEST(test_logs_clean)
+{
+	ck_assert(dc_server_log_wait(&e2e.a, "Referral sent (nologin): "
+				     "sieve://" E2E_SIEVE_IP ":"));
+	e2e_assert_logs_clean();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-protocols");
+	TCase *tc = tcase_create("protocols");
+	SRunner *runner;
+	int failed;
+
+	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_same_replies_as_stock, 0, 3 * 4);
+	tcase_add_loop_test(tc, test_text_protocols_nologin, 0, 2);
+	tcase_add_loop_test(tc, test_text_protocols_suggest_logs_in, 0, 2);
+	tcase_add_loop_test(tc, test_sieve_referral, 0,
+			    sizeof(sieve_referrals) / sizeof(sieve_referrals[0]));
+	tcase_add_test(tc, test_sieve_reason_injection);
+	tcase_add_test(tc, test_sieve_invalid_target);
+	tcase_add_test(tc, test_sieve_suggest_logs_in);
+	tcase_add_test(tc, test_net_sieve_follows_referral);
+	tcase_add_test(tc, test_logs_clean);
+	suite_add_tcase(s, tc);
+
+	runner = srunner_create(s);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
