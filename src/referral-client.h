@@ -29,9 +29,6 @@ struct referral_client {
 	/* IMAP suggest mode: the tagged OK [REFERRAL ...] was written, so
 	   the command is answered, whatever happens to the login now. */
 	bool login_referral_sent:1;
-	/* ... but not all of it reached the socket, so the login is failed
-	   and the client must be disconnected by us. */
-	bool login_referral_unflushed:1;
 };
 
 extern MODULE_CONTEXT_DEFINE(referral_login_module, &login_module_register);
@@ -40,12 +37,20 @@ extern MODULE_CONTEXT_DEFINE(referral_login_module, &login_module_register);
    6: a referral only ever follows a successful one. */
 bool referral_auth_succeeded(struct client *client);
 
-/* Validate the target and refuse one that would loop back to this server.
-   A refusal is logged once (user, field, escaped value) and emitted as a
-   login_referral event with "error". */
+/* Validate the target and the user name the URL will carry (destuser, or
+   the login user when it is absent or empty), and refuse a target that
+   would loop back to this server. A refusal is logged once (user, field,
+   escaped value) and emitted as a login_referral event with "error". */
 bool referral_get_target(struct client *client,
 			 const struct referral_fields *fields,
-			 const char *mode, struct referral_target *target_r);
+			 const char *mode, struct referral_target *target_r,
+			 const char **user_r);
+/* Answer a failed authentication whose passdb reply asked for a referral
+   the way Dovecot answers one without: the failure code's reply, but
+   without the passdb reason, which belongs to the referral (showing it
+   after a wrong password would tell where the account lives). */
+void referral_auth_failed(struct client *client,
+			  const struct client_auth_reply *reply);
 /* Log a referral that is being sent, and emit its login_referral event. */
 void referral_log_sent(struct client *client,
 		       const struct referral_fields *fields, const char *mode,

@@ -6,6 +6,7 @@
 
 #include "lib.h"
 #include "str.h"
+#include "ioloop.h"
 #include "ostream.h"
 #include "imap-login-client.h"
 #include "referral-fields.h"
@@ -19,42 +20,52 @@
 #define REFERRAL_LOGIN_FAILED_TEXT \
 	"Login failed after all, try again later."
 
+struct referral_imap_reply {
+	struct referral_target target;
+	const char *url, *resp_code, *text;
+};
+
 /* Build "REFERRAL <url>" and the sanitised reason for this client, or
    return FALSE (the refusal is logged) when the target is not valid. */
 static bool
 referral_imap_build(struct client *client, const struct referral_fields *fields,
 		    const char *mode, const char *default_reason,
-		    const char **resp_code_r, const char **text_r)
+		    struct referral_imap_reply *reply_r)
 {
 	struct imap_client *imap_client = (struct imap_client *)client;
-	struct referral_target target;
-	const char *user, *auth, *url;
+	const char *user, *auth;
 
-	if (!referral_get_target(client, fields, mode, &target))
+	if (!referral_get_target(client, fields, mode, &reply_r->target,
+				 &user))
 		return FALSE;
 
-	user = fields->destuser != NULL && fields->destuser[0] != '\0' ?
-		fields->destuser : client->virtual_user;
 	/* LOGIN gets ;AUTH=* (RFC 2221 section 3); AUTHENTICATE the
 	   mechanism the client used, which sasl-server.c upper-cased. */
 	auth = strcasecmp(imap_client->cmd_name, "LOGIN") == 0 ?
 		REFERRAL_IMAP_AUTH_ANY : client->auth_mech_name;
-	url = referral_imap_url(&target, user, auth);
-	*resp_code_r = t_strconcat("REFERRAL ", url, NULL);
-	*text_r = referral_reason_sanitise(fields->reason, default_reason);
-
-	referral_log_sent(client, fields, mode, &target, url);
+	reply_r->url = referral_imap_url(&reply_r->target, user, auth);
+	reply_r->resp_code = t_strconcat("REFERRAL ", reply_r->url, NULL);
+	reply_r->text = referral_reason_sanitise(fields->reason,
+						 default_reason);
 	return TRUE;
+}
+
+static const char *
+referral_imap_tagged_line(struct client *client, const char *result,
+			  const char *resp_code, const char *text)
+{
+	struct imap_client *imap_client = (struct imap_client *)client;
+
+	return t_strdup_printf("%s %s [%s] %s\r\n", imap_client->cmd_tag,
+			       result, resp_code, text);
 }
 
 static void
 referral_imap_send_tagged(struct client *client, const char *result,
 			  const char *resp_code, const char *text)
 {
-	struct imap_client *imap_client = (struct imap_client *)client;
-
-	client_send_raw(client, t_strdup_printf("%s %s [%s] %s\r\n",
-		imap_client->cmd_tag, result, resp_code, text));
+	client_send_raw(client, referral_imap_tagged_line(client, result,
+							  resp_code, text));
 }
 
 /* The command tag and name and the user Dovecot leaves behind for every
@@ -70,18 +81,20 @@ static bool referral_imap_command_known(struct client *client)
 static void
 referral_imap_nologin(struct client *client, const struct referral_fields *fields)
 {
-	const char *resp_code, *text;
+	struct referral_imap_reply reply;
 
 	if (!referral_imap_build(client, fields, REFERRAL_MODE_NOLOGIN,
-				 REFERRAL_REASON_DEFAULT_NOLOGIN,
-				 &resp_code, &text)) {
+				 REFERRAL_REASON_DEFAULT_NOLOGIN, &reply)) {
 		referral_debug(client, fields, "invalid target, "
 			       "NO [UNAVAILABLE] sent");
 		referral_imap_send_tagged(client, "NO", "UNAVAILABLE",
 					  REFERRAL_UNAVAILABLE_TEXT);
 	} else {
+		referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN,
+				  &reply.target, reply.url);
 		referral_debug(client, fields, "NO [REFERRAL] sent");
-		referral_imap_send_tagged(client, "NO", resp_code, text);
+		referral_imap_send_tagged(client, "NO", reply.resp_code,
+					  reply.text);
 	}
 	/* Dovecot would explain the disconnect that follows as
 	   "(internal failure, 1 successful auths)"; the log already says
@@ -111,7 +124,9 @@ static bool referral_imap_suggest(struct client *client)
 {
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	struct referral_fields fields;
-	const char *resp_code, *text;
+	struct referral_imap_reply reply;
+	const char *line;
+	size_t len;
 
 	referral_fields_parse(client->auth_passdb_args, &fields);
 	if (fields.host == NULL) {
@@ -129,25 +144,32 @@ static bool referral_imap_suggest(struct client *client)
 		return TRUE;
 	}
 	if (!referral_imap_build(client, &fields, REFERRAL_MODE_LOGIN,
-				 REFERRAL_REASON_DEFAULT_LOGIN,
-				 &resp_code, &text)) {
+				 REFERRAL_REASON_DEFAULT_LOGIN, &reply)) {
 		referral_debug(client, &fields,
 			       "invalid target, plain login");
 		return TRUE;
 	}
-	referral_debug(client, &fields, "OK [REFERRAL] sent, logging in");
 
 	/* The fd goes to the post-login process only after this returns,
-	   so what reaches the kernel now comes before anything it writes. */
-	referral_imap_send_tagged(client, "OK", resp_code, text);
+	   so what reaches the kernel now comes before anything it writes.
+	   The line is short (bounded URL and reason), but check that all of
+	   it went out. */
+	line = referral_imap_tagged_line(client, "OK", reply.resp_code,
+					 reply.text);
+	len = strlen(line);
 	rclient->login_referral_sent = TRUE;
-	if (o_stream_flush(client->output) < 0 ||
+	if (o_stream_send(client->output, line, len) != (ssize_t)len ||
+	    o_stream_flush(client->output) < 0 ||
 	    o_stream_get_buffer_used_size(client->output) > 0) {
-		rclient->login_referral_unflushed = TRUE;
+		/* Fail the login the way sasl-server.c fails an anonymous
+		   one; auth_result below then ends the connection. */
 		sasl_server_auth_failed(client,
 			"Referral could not be written to the client", NULL);
 		return FALSE;
 	}
+	referral_log_sent(client, &fields, REFERRAL_MODE_LOGIN, &reply.target,
+			  reply.url);
+	referral_debug(client, &fields, "OK [REFERRAL] sent, logging in");
 	referral_imap_untag_login_reply(client);
 	return TRUE;
 }
@@ -170,6 +192,11 @@ static bool referral_imap_sasl_check_login(struct client *client)
 	return ret;
 }
 
+static void referral_imap_disconnect(struct client *client)
+{
+	client_destroy(client, "Login failed after the referral was sent");
+}
+
 static void
 referral_imap_auth_result(struct client *client, enum client_auth_result result,
 		     const struct client_auth_reply *reply, const char *text)
@@ -177,19 +204,20 @@ referral_imap_auth_result(struct client *client, enum client_auth_result result,
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	struct referral_fields fields;
 
-	if (rclient->login_referral_sent) {
-		/* The command already has its tagged OK. Success needs
-		   nothing more; a failure after it (connection limits, the
-		   post-login process) can only be an untagged BYE. Dovecot
-		   disconnects the client after those failures itself. */
-		if (result != CLIENT_AUTH_RESULT_SUCCESS) {
-			client_send_raw(client, "* BYE [UNAVAILABLE] "
-					REFERRAL_LOGIN_FAILED_TEXT "\r\n");
-		}
-		if (rclient->login_referral_unflushed) {
-			client_destroy(client, "Referral could not be "
-				       "written to the client");
-		}
+	if (rclient->login_referral_sent &&
+	    result != CLIENT_AUTH_RESULT_SUCCESS) {
+		/* The command already has its tagged OK: a failure after it
+		   (connection limits, the post-login process, the line not
+		   written) can only be an untagged BYE, and the connection
+		   must end. Dovecot disconnects the client after most of
+		   these itself; the disconnect timer makes sure of it in the
+		   others, from the ioloop rather than under our callers,
+		   which still use the client. */
+		client_send_raw(client, "* BYE [UNAVAILABLE] "
+				REFERRAL_LOGIN_FAILED_TEXT "\r\n");
+		timeout_remove(&client->to_disconnect);
+		client->to_disconnect = timeout_add_short(0,
+			referral_imap_disconnect, client);
 		return;
 	}
 	/* reply is NULL for some results (e.g. SSL required), so look at
@@ -203,8 +231,7 @@ referral_imap_auth_result(struct client *client, enum client_auth_result result,
 		/* RFC 2221 section 6: a referral only ever follows a
 		   successful authentication. Dovecot's login code would turn
 		   passdb fields of a failed one into a referral. */
-		rclient->module_ctx.super.auth_result(client,
-			CLIENT_AUTH_RESULT_AUTHFAILED, reply, AUTH_FAILED_MSG);
+		referral_auth_failed(client, reply);
 		return;
 	}
 	referral_fields_parse(reply->all_fields, &fields);

@@ -22,7 +22,7 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 	string_t *line;
 
 	if (!referral_get_target(client, fields, REFERRAL_MODE_NOLOGIN,
-				 &target)) {
+				 &target, &user)) {
 		referral_debug(client, fields, "invalid target, NO sent");
 		/* Dovecot's own failure reply: a quoted NO, and the login
 		   parser reset for the next attempt */
@@ -35,9 +35,8 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 
 	/* The user part only when it differs: clients such as Cyrus's read
 	   a user part as an authorization id. */
-	user = fields->destuser != NULL && fields->destuser[0] != '\0' &&
-		strcmp(fields->destuser, client->virtual_user) != 0 ?
-		fields->destuser : NULL;
+	if (strcmp(user, client->virtual_user) == 0)
+		user = NULL;
 	url = referral_sieve_url(&target, user);
 	reason = referral_reason_sanitise(fields->reason,
 					  REFERRAL_REASON_DEFAULT_NOLOGIN);
@@ -72,8 +71,7 @@ referral_sieve_auth_result(struct client *client,
 		return;
 	}
 	if (!referral_auth_succeeded(client)) {
-		rclient->module_ctx.super.auth_result(client,
-			CLIENT_AUTH_RESULT_AUTHFAILED, reply, AUTH_FAILED_MSG);
+		referral_auth_failed(client, reply);
 		return;
 	}
 	referral_fields_parse(reply->all_fields, &fields);

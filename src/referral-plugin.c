@@ -48,25 +48,36 @@ referral_event(struct client *client, const struct referral_fields *fields,
 
 bool referral_get_target(struct client *client,
 			 const struct referral_fields *fields,
-			 const char *mode, struct referral_target *target_r)
+			 const char *mode, struct referral_target *target_r,
+			 const char **user_r)
 {
 	struct referral_local local;
-	const char *field, *error;
+	const char *field, *error, *user;
 
 	i_zero(&local);
 	local.ip = client->local_ip;
 	local.port = client->local_port;
 	local.local_name = client->local_name;
+	user = fields->destuser != NULL && fields->destuser[0] != '\0' ?
+		fields->destuser : client->virtual_user;
 
 	if (!referral_target_parse(fields, login_binary->default_port,
 				   target_r, &field, &error)) {
 		/* error already names the field and its escaped value */
+	} else if (!referral_user_validate(user, &error)) {
+		field = user == fields->destuser ? "destuser" : "user";
+		error = t_strdup_printf("Invalid %s '%s': %s",
+			user == fields->destuser ? "destuser field" :
+			"user name for the URL",
+			referral_value_escape(user, REFERRAL_LOG_VALUE_MAX_LEN),
+			error);
 	} else if (referral_target_is_local(target_r, &local)) {
 		field = "host";
 		error = t_strdup_printf(
 			"Referral to %s port %u loops back to this server",
 			target_r->host, target_r->port);
 	} else {
+		*user_r = user;
 		return TRUE;
 	}
 	e_error(referral_event(client, fields, mode)->
@@ -74,6 +85,33 @@ bool referral_get_target(struct client *client,
 		add_str("error", error)->event(),
 		"Referral refused: %s", error);
 	return FALSE;
+}
+
+void referral_auth_failed(struct client *client,
+			  const struct client_auth_reply *reply)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+	enum client_auth_result result;
+	const char *text = AUTH_FAILED_MSG;
+
+	/* the mapping of client-common-auth.c:client_auth_handle_reply() */
+	switch (reply->fail_code) {
+	case CLIENT_AUTH_FAIL_CODE_AUTHZFAILED:
+		result = CLIENT_AUTH_RESULT_AUTHZFAILED;
+		text = "Authorization failed";
+		break;
+	case CLIENT_AUTH_FAIL_CODE_TEMPFAIL:
+		result = CLIENT_AUTH_RESULT_TEMPFAIL;
+		text = AUTH_TEMP_FAILED_MSG;
+		break;
+	case CLIENT_AUTH_FAIL_CODE_PASS_EXPIRED:
+		result = CLIENT_AUTH_RESULT_PASS_EXPIRED;
+		break;
+	default:
+		result = CLIENT_AUTH_RESULT_AUTHFAILED;
+		break;
+	}
+	rclient->module_ctx.super.auth_result(client, result, reply, text);
 }
 
 void referral_log_sent(struct client *client,

@@ -17,10 +17,30 @@ static bool is_ldh(char c)
 	return i_isalnum(c) || c == '-';
 }
 
+/* WHATWG URL parsers (and inet_aton()) read a host whose last label is a
+   number, decimal or "0x" hex, as an IPv4 address: "1.2.3", "0x7f000001",
+   "127.1.0x1". Such a host is no DNS name a client would look up. */
+static bool label_is_number(const char *label, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X')) {
+		for (i = 2; i < len; i++) {
+			if (!i_isxdigit(label[i]))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	for (; i < len; i++) {
+		if (!i_isdigit(label[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static bool dns_name_validate(const char *host, const char **error_r)
 {
-	size_t len = strlen(host), label_len = 0, i;
-	bool label_numeric = TRUE;
+	size_t len = strlen(host), label_start = 0, i;
 
 	if (host[len-1] == '.')
 		len--;
@@ -33,41 +53,37 @@ static bool dns_name_validate(const char *host, const char **error_r)
 		return FALSE;
 	}
 	for (i = 0; i <= len; i++) {
-		if (i == len || host[i] == '.') {
-			if (label_len == 0) {
-				*error_r = "empty DNS label";
+		if (i < len && host[i] != '.') {
+			if (!is_ldh(host[i])) {
+				*error_r = "DNS name has a byte other than a "
+					"letter, digit, '-' or '.'";
 				return FALSE;
 			}
-			if (host[i-1] == '-') {
-				*error_r = "DNS label ends with '-'";
-				return FALSE;
-			}
-			if (i == len && label_numeric) {
-				/* RFC 3696 2: a top-level label is never all
-				   digits, so this is a broken IPv4 address
-				   that a client would misread. */
-				*error_r = "not a valid IPv4 address";
-				return FALSE;
-			}
-			label_len = 0;
-			label_numeric = TRUE;
 			continue;
 		}
-		if (!is_ldh(host[i])) {
-			*error_r = "DNS name has a byte other than a letter, "
-				"digit, '-' or '.'";
+		/* end of the label host[label_start..i) */
+		if (i == label_start) {
+			*error_r = "empty DNS label";
 			return FALSE;
 		}
-		if (label_len == 0 && host[i] == '-') {
-			*error_r = "DNS label starts with '-'";
-			return FALSE;
-		}
-		if (++label_len > DNS_LABEL_MAX_LEN) {
+		if (i - label_start > DNS_LABEL_MAX_LEN) {
 			*error_r = "DNS label longer than 63 bytes";
 			return FALSE;
 		}
-		if (!i_isdigit(host[i]))
-			label_numeric = FALSE;
+		if (host[label_start] == '-') {
+			*error_r = "DNS label starts with '-'";
+			return FALSE;
+		}
+		if (host[i-1] == '-') {
+			*error_r = "DNS label ends with '-'";
+			return FALSE;
+		}
+		if (i == len && label_is_number(host + label_start,
+						i - label_start)) {
+			*error_r = "not a valid IPv4 address";
+			return FALSE;
+		}
+		label_start = i + 1;
 	}
 	return TRUE;
 }
@@ -87,10 +103,18 @@ bool referral_host_validate(const char *host, enum referral_host_type *type_r,
 				"(write it without brackets or zone)";
 			return FALSE;
 		}
+		if (IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)addr)) {
+			*error_r = "the unspecified address";
+			return FALSE;
+		}
 		*type_r = REFERRAL_HOST_IPV6;
 		return TRUE;
 	}
 	if (inet_pton(AF_INET, host, addr) == 1) {
+		if (((struct in_addr *)addr)->s_addr == INADDR_ANY) {
+			*error_r = "the unspecified address";
+			return FALSE;
+		}
 		*type_r = REFERRAL_HOST_IPV4;
 		return TRUE;
 	}
@@ -126,6 +150,19 @@ bool referral_port_parse(const char *str, in_port_t *port_r,
 		return FALSE;
 	}
 	*port_r = (in_port_t)value;
+	return TRUE;
+}
+
+bool referral_user_validate(const char *user, const char **error_r)
+{
+	if (user[0] == '\0') {
+		*error_r = "empty";
+		return FALSE;
+	}
+	if (strlen(user) > REFERRAL_USER_MAX_LEN) {
+		*error_r = "longer than 255 bytes";
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -175,10 +212,23 @@ static bool dns_name_equals(const char *a, const char *b)
 	return a_len == b_len && strncasecmp(a, b, a_len) == 0;
 }
 
+/* ::ffff:192.0.2.1 is 192.0.2.1: compare IPv4-mapped addresses as IPv4. */
+static void ip_unmap_v4(struct ip_addr *ip)
+{
+	struct in_addr ip4;
+
+	if (!IPADDR_IS_V6(ip) || !IN6_IS_ADDR_V4MAPPED(&ip->u.ip6))
+		return;
+	memcpy(&ip4, &ip->u.ip6.s6_addr[12], sizeof(ip4));
+	i_zero(ip);
+	ip->family = AF_INET;
+	ip->u.ip4 = ip4;
+}
+
 bool referral_target_is_local(const struct referral_target *target,
 			      const struct referral_local *local)
 {
-	struct ip_addr ip;
+	struct ip_addr ip, local_ip = local->ip;
 
 	if (target->port != local->port)
 		return FALSE;
@@ -186,6 +236,9 @@ bool referral_target_is_local(const struct referral_target *target,
 		return local->local_name != NULL &&
 			dns_name_equals(target->host, local->local_name);
 	}
-	return net_addr2ip(target->host, &ip) == 0 &&
-		net_ip_compare(&ip, &local->ip);
+	if (net_addr2ip(target->host, &ip) < 0)
+		return FALSE;
+	ip_unmap_v4(&ip);
+	ip_unmap_v4(&local_ip);
+	return net_ip_compare(&ip, &local_ip);
 }

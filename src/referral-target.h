@@ -27,14 +27,24 @@ struct referral_local {
 };
 
 /* Validate host: an IPv4 address, an IPv6 address (without brackets) or a
-   DNS name of LDH labels. Returns FALSE with a reason (without the value)
-   in error_r when it is none of those. */
+   DNS name of LDH labels whose last label is not a number (such a name is
+   an IPv4 address in another spelling to many clients). The unspecified
+   addresses 0.0.0.0 and :: are refused. Returns FALSE with a reason
+   (without the value) in error_r otherwise. */
 bool referral_host_validate(const char *host, enum referral_host_type *type_r,
 			    const char **error_r);
 /* Parse a decimal port 1..65535: digits only, no sign or white space.
    Returns FALSE with a reason (without the value) in error_r otherwise. */
 bool referral_port_parse(const char *str, in_port_t *port_r,
 			 const char **error_r);
+
+/* The longest user name put into a URL. Percent-encoding can triple it;
+   bounding it keeps every reply line short enough to be written at once. */
+#define REFERRAL_USER_MAX_LEN 255
+
+/* The user name a URL refers to: non-empty and at most
+   REFERRAL_USER_MAX_LEN bytes. Returns FALSE with a reason otherwise. */
+bool referral_user_validate(const char *user, const char **error_r);
 
 /* Turn the host and port fields into a target. fields->host must not be
    NULL. default_port is used when there is no port field. On failure,
@@ -47,8 +57,8 @@ bool referral_target_parse(const struct referral_fields *fields,
 
 /* Returns TRUE when target is the very server described by local (same
    address or same TLS server name, and same port): referring there would
-   loop. Names compare case-insensitively, ignoring a trailing dot; no DNS
-   lookups are made. */
+   loop. IPv4-mapped IPv6 addresses compare as IPv4. Names compare
+   case-insensitively, ignoring a trailing dot; no DNS lookups are made. */
 bool referral_target_is_local(const struct referral_target *target,
 			      const struct referral_local *local);
 

@@ -24,6 +24,10 @@ static void create_passdb(const char *db)
 {
 	const char *pb = e2e.port_b;
 	char *long_text = long_reason();
+	char long_user[300];
+
+	memset(long_user, 'u', sizeof(long_user) - 1);
+	long_user[sizeof(long_user) - 1] = '\0';
 	const struct passdb_user users[] = {
 		{ .user = "local", .password = "{PLAIN}" E2E_PASSWORD },
 		{ .user = "disabled", .password = "{PLAIN}" E2E_PASSWORD,
@@ -56,6 +60,9 @@ static void create_passdb(const char *db)
 		  .nologin = "Y" },
 		{ .user = "selfref", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
 		  .port = e2e.port_a, .nologin = "Y" },
+		{ .user = "longdest", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = "imap2.example.com", .nologin = "Y",
+		  .destuser = long_user },
 		{ .user = "emptydest", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "imap2.example.com", .destuser = "",
 		  .nologin = "Y" },
@@ -156,7 +163,12 @@ void e2e_servers_setup(void)
 	/* the documented snippets, as an administrator would use them */
 	conf = harness_printf("!include %s/doc/examples/conf.d/10-referral.conf\n"
 		"!include %s/doc/examples/conf.d/95-referral-metrics.conf\n"
-		"login_plugin_dir = %s\nauth_debug = yes\n%s%s",
+		"login_plugin_dir = %s\nauth_debug = yes\n"
+		/* one connection per user from this address: the limit
+		   hits after a suggest-mode OK was sent */
+		"remote " E2E_LIMITED_IP " {\n"
+		"  mail_max_userip_connections = 1\n"
+		"}\n%s%s",
 		TOP_SRCDIR, TOP_SRCDIR, REFERRAL_PLUGIN_DIR,
 		passdb_a, passdb_fwd);
 	dc_server_start(&e2e.a, conf);

@@ -17,6 +17,8 @@
    Net_Sieve follows a referral on the port it was given). All share one
    SQLite passdb with the users e2e-servers.c lists. */
 #define E2E_SIEVE_IP "127.0.0.2"
+/* Server A allows one connection per user and address from here. */
+#define E2E_LIMITED_IP "127.0.0.77"
 
 struct e2e_servers {
 	char *root;

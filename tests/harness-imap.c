@@ -76,6 +76,16 @@ void imap_disconnect(struct imap_conn *conn)
 	conn->name = conn->transcript = NULL;
 }
 
+void imap_reset(struct imap_conn *conn)
+{
+	struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(conn->fd, SOL_SOCKET, SO_LINGER, &linger,
+			 sizeof(linger));
+	printf("[%s] (reset)\n", conn->name);
+	imap_disconnect(conn);
+}
+
 bool imap_send_raw(struct imap_conn *conn, const char *data)
 {
 	size_t len = strlen(data), pos = 0;

@@ -27,6 +27,8 @@ bool imap_connect(struct imap_conn *conn, const char *name, const char *ip,
 bool imap_connect_from(struct imap_conn *conn, const char *name,
 		       const char *source_ip, const char *ip, in_port_t port);
 void imap_disconnect(struct imap_conn *conn);
+/* Close with a TCP reset (SO_LINGER 0), like a client that crashed. */
+void imap_reset(struct imap_conn *conn);
 
 /* Send raw bytes as they are (e.g. several pipelined commands). */
 bool imap_send_raw(struct imap_conn *conn, const char *data);

@@ -247,6 +247,7 @@ static const struct {
 	{ "badhost", "Invalid host field 'bad host]/x': DNS name has a byte" },
 	{ "emptyhost", "Invalid host field '': empty" },
 	{ "selfref", "loops back to this server" },
+	{ "longdest", "Invalid destuser field 'uuuuuuuu" },
 };
 
 START_TEST(test_invalid_target_unavailable)

@@ -243,6 +243,60 @@ START_TEST(test_suggest_post_login_failure_gets_bye)
 }
 END_TEST
 
+START_TEST(test_suggest_connection_limit_after_ok)
+{
+	/* The first session holds the only connection allowed from this
+	   address; the second one's login passes authentication, gets the
+	   tagged OK with the referral, then hits the limit: it must end
+	   with an untagged BYE, not a second tagged reply. */
+	struct imap_conn first, second;
+	char *expected = suggest_ok("*"), *line;
+
+	ck_assert(imap_connect_from(&first, "A1", E2E_LIMITED_IP, E2E_IP,
+				    e2e.a.imap_port));
+	line = imap_command(&first, "b", "LOGIN suggest " E2E_PASSWORD);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, expected);
+	free(line);
+	ck_assert(dc_server_log_wait(&e2e.a, "Login: user=<suggest>, method="
+				     "PLAIN, rip=" E2E_LIMITED_IP));
+
+	ck_assert(imap_connect_from(&second, "A2", E2E_LIMITED_IP, E2E_IP,
+				    e2e.a.imap_port));
+	line = imap_command(&second, "b", "LOGIN suggest " E2E_PASSWORD);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, expected);
+	free(line);
+	while ((line = imap_read_line(&second)) != NULL)
+		free(line);
+	ck_assert_msg(strstr(second.transcript, "\r\n* BYE [UNAVAILABLE] "
+		"Login failed after all, try again later.\r\n") != NULL,
+		"no BYE after the limit");
+	ck_assert_uint_eq(count_lines_starting(second.transcript, "b "), 1);
+	ck_assert_ptr_null(strstr(second.transcript, "* OK [CAPABILITY "
+				  "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE "
+				  "IDLE SORT"));
+	imap_disconnect(&second);
+	imap_disconnect(&first);
+	free(expected);
+}
+END_TEST
+
+START_TEST(test_suggest_client_gone_before_ok)
+{
+	/* The client resets the connection right after its LOGIN: the
+	   tagged OK cannot be written, and the login must fail without
+	   handing a dead connection over or crashing. */
+	struct imap_conn conn;
+
+	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
+	ck_assert(imap_send_line(&conn, "b LOGIN suggest " E2E_PASSWORD));
+	imap_reset(&conn);
+	ck_assert(dc_server_log_wait(&e2e.a, "Referral could not be written "
+				     "to the client"));
+}
+END_TEST
+
 START_TEST(test_suggest_invalid_target_plain_login)
 {
 	struct imap_conn conn;
@@ -356,6 +410,8 @@ int main(void)
 	tcase_add_test(tc, test_suggest_authenticate_continuation);
 	tcase_add_test(tc, test_suggest_pipelining);
 	tcase_add_test(tc, test_suggest_post_login_failure_gets_bye);
+	tcase_add_test(tc, test_suggest_connection_limit_after_ok);
+	tcase_add_test(tc, test_suggest_client_gone_before_ok);
 	tcase_add_test(tc, test_suggest_invalid_target_plain_login);
 	tcase_add_loop_test(tc, test_no_host_identical_to_stock, 0,
 			    sizeof(identical_sessions) /

@@ -24,6 +24,11 @@ static const struct {
 	{ "2001:db8::1", REFERRAL_HOST_IPV6 },
 	{ "::ffff:192.0.2.1", REFERRAL_HOST_IPV6 },
 	{ "2001:DB8:0:0:0:0:0:1", REFERRAL_HOST_IPV6 },
+	/* digits and "0x" are fine anywhere but as the whole last label */
+	{ "0x7f.example", REFERRAL_HOST_DNS },
+	{ "1.2.3.example", REFERRAL_HOST_DNS },
+	{ "example.123abc", REFERRAL_HOST_DNS },
+	{ "example.0xg", REFERRAL_HOST_DNS },
 };
 
 static const char *const invalid_hosts[] = {
@@ -53,6 +58,17 @@ static const char *const invalid_hosts[] = {
 	"1.2.3",
 	"010.1.1.1",
 	"1.2.3.4.5",
+	/* IPv4 addresses in inet_aton()/WHATWG spellings */
+	"0x7f000001",
+	"127.1.0x1",
+	"10.0.0.0x1",
+	"example.0x",
+	"example.0XFF",
+	"2130706433",
+	/* the unspecified addresses */
+	"0.0.0.0",
+	"::",
+	"0:0::0",
 };
 
 START_TEST(test_host_valid)
@@ -219,6 +235,10 @@ static const struct {
 	  "imap.example.com", FALSE },
 	{ "imap2.example.com", 143, "192.0.2.1", 143,
 	  "imap.example.com", FALSE },
+	/* IPv4-mapped IPv6 is the IPv4 address */
+	{ "::ffff:127.0.0.1", 143, "127.0.0.1", 143, NULL, TRUE },
+	{ "127.0.0.1", 143, "::ffff:127.0.0.1", 143, NULL, TRUE },
+	{ "::ffff:127.0.0.2", 143, "127.0.0.1", 143, NULL, FALSE },
 	/* no DNS lookups: a name is never compared with an address */
 	{ "localhost", 143, "127.0.0.1", 143, NULL, FALSE },
 };
@@ -242,6 +262,24 @@ START_TEST(test_target_is_local)
 }
 END_TEST
 
+START_TEST(test_user_validate)
+{
+	char user[300];
+	const char *error;
+
+	ck_assert(referral_user_validate("bob@example.com", &error));
+	ck_assert(!referral_user_validate("", &error));
+	ck_assert_str_eq(error, "empty");
+	memset(user, 'u', sizeof(user));
+	user[255] = '\0';
+	ck_assert(referral_user_validate(user, &error));
+	user[255] = 'u';
+	user[256] = '\0';
+	ck_assert(!referral_user_validate(user, &error));
+	ck_assert_str_eq(error, "longer than 255 bytes");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("referral-target");
@@ -262,6 +300,7 @@ int main(void)
 	tcase_add_test(tc, test_target_parse_ok);
 	tcase_add_test(tc, test_target_parse_errors_name_field_and_escaped_value);
 	TEST_TABLE(tc, test_target_is_local, local_cases);
+	tcase_add_test(tc, test_user_validate);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
