@@ -43,6 +43,15 @@ static void create_passdb(const char *db)
 		  .nologin = "Y" },
 		{ .user = "v6port", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "2001:db8::1", .port = "993", .nologin = "Y" },
+		/* for a referral-following client: nologin and suggest to
+		   B, and a destuser B knows */
+		{ .user = "suggestb", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_IP, .port = pb },
+		{ .user = "renamedb", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_IP, .port = pb, .destuser = "bob@example.com",
+		  .nologin = "Y" },
+		{ .user = "bob@example.com",
+		  .password = "{PLAIN}" E2E_PASSWORD },
 		{ .user = "proxied", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
 		  .port = pb, .proxy = "Y", .pass = E2E_PASSWORD },
 		/* hostile values */

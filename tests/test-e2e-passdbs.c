@@ -24,10 +24,13 @@
 
 enum backend { BACKEND_LDAP, BACKEND_PGSQL, BACKEND_PASSWD_FILE,
 	       BACKEND_COUNT };
-static const char *const backend_names[] = { "ldap", "pgsql", "passwd-file" };
+
+/* A second login server on the same PostgreSQL passdb, with Dovecot's
+   auth cache on: how long a cached reply outlives a change is the TTL. */
+#define CACHE_TTL_SECS 2
 
 static char *root;
-static struct dc_server b, a[BACKEND_COUNT];
+static struct dc_server b, a[BACKEND_COUNT], a2;
 static struct ldap_server ldap;
 static struct pg_server pg;
 
@@ -93,7 +96,9 @@ static char *sql_inserts(void)
 		"VALUES ('proxied', '{PLAIN}" PASSWORD "', '" IP "', '%1$u', 'Y');"
 		"INSERT INTO users (userid, password, host, port, nologin) "
 		"VALUES ('badport', '{PLAIN}" PASSWORD "', '" IP "', '65536', "
-		"'Y');", b.imap_port);
+		"'Y');"
+		"INSERT INTO users (userid, password) VALUES "
+		"('mover', '{PLAIN}" PASSWORD "');", b.imap_port);
 }
 
 static char *passwd_file(void)
@@ -109,18 +114,28 @@ static char *passwd_file(void)
 }
 
 /* An A server: the documented plugin snippet and the given passdb. */
-static void start_a(enum backend backend, const char *passdb_args,
-		    const char *driver)
+static void start_a(struct dc_server *srv, const char *name,
+		    const char *passdb_args, const char *driver,
+		    const char *extra)
 {
 	char *conf = harness_printf(
 		"!include " EXAMPLES "/conf.d/10-referral.conf\n"
-		"login_plugin_dir = %s\n"
+		"login_plugin_dir = %s\n%s"
 		"passdb {\n  driver = %s\n  args = %s\n}\n",
-		REFERRAL_PLUGIN_DIR, driver, passdb_args);
+		REFERRAL_PLUGIN_DIR, extra, driver, passdb_args);
 
-	dc_server_init(&a[backend], root, backend_names[backend]);
-	dc_server_start(&a[backend], conf);
+	dc_server_init(srv, root, name);
+	dc_server_start(srv, conf);
 	free(conf);
+}
+
+static const char *t_cache_settings(void)
+{
+	static char settings[128];
+
+	snprintf(settings, sizeof(settings), "auth_cache_size = 1M\n"
+		 "auth_cache_ttl = %u secs\n", CACHE_TTL_SECS);
+	return settings;
 }
 
 static void servers_setup(void)
@@ -152,7 +167,7 @@ static void servers_setup(void)
 	conf = harness_printf("!include " EXAMPLES "/ldap/dovecot-ldap.conf.ext\n"
 			      "uris = ldap://" IP ":%u\n", ldap.port);
 	harness_write_file(path, conf);
-	start_a(BACKEND_LDAP, path, "ldap");
+	start_a(&a[BACKEND_LDAP], "ldap", path, "ldap", "");
 	free(conf);
 	free(path);
 
@@ -170,14 +185,16 @@ static void servers_setup(void)
 			      "connect = host=" IP " port=%u dbname=mail "
 			      "user=dovecot password=secret\n", pg.port);
 	harness_write_file(path, conf);
-	start_a(BACKEND_PGSQL, path, "sql");
+	start_a(&a[BACKEND_PGSQL], "pgsql", path, "sql", "");
+	start_a(&a2, "pgsql-cached", path, "sql", t_cache_settings());
 	free(conf);
 	free(path);
 
 	path = harness_printf("%s/users.passwd", root);
 	text = passwd_file();
 	harness_write_file(path, text);
-	start_a(BACKEND_PASSWD_FILE, path, "passwd-file");
+	start_a(&a[BACKEND_PASSWD_FILE], "passwd-file", path, "passwd-file",
+		"");
 	free(text);
 	free(path);
 }
@@ -188,6 +205,7 @@ static void servers_teardown(void)
 
 	for (i = 0; i < BACKEND_COUNT; i++)
 		dc_server_stop(&a[i]);
+	dc_server_stop(&a2);
 	dc_server_stop(&b);
 	ldap_server_stop(&ldap);
 	pg_server_stop(&pg);
@@ -279,6 +297,78 @@ START_TEST(test_scenario)
 }
 END_TEST
 
+static char *login_reply(struct dc_server *srv, const char *user)
+{
+	struct imap_conn conn;
+	char *cmd = harness_printf("LOGIN %s " PASSWORD, user), *reply;
+
+	ck_assert(imap_connect(&conn, srv->name, IP, srv->imap_port));
+	reply = imap_command(&conn, "b", cmd);
+	ck_assert_ptr_nonnull(reply);
+	imap_disconnect(&conn);
+	free(cmd);
+	return reply;
+}
+
+static void assert_plain_login(struct dc_server *srv, const char *user)
+{
+	char *reply = login_reply(srv, user);
+
+	ck_assert_msg(starts_with(reply, "b OK [CAPABILITY IMAP4rev1 "),
+		      "%s: got %s", srv->name, reply);
+	free(reply);
+}
+
+static void assert_reply(struct dc_server *srv, const char *user,
+			 const char *expected)
+{
+	char *reply = login_reply(srv, user);
+
+	ck_assert_msg(strcmp(reply, expected) == 0, "%s: got %s, expected %s",
+		      srv->name, reply, expected);
+	free(reply);
+}
+
+START_TEST(test_move_user_two_login_servers)
+{
+	struct dc_server *a1 = &a[BACKEND_PGSQL];
+	char *sql, *suggest, *nologin;
+
+	suggest = harness_printf("b OK [REFERRAL imap://mover;AUTH=*@" IP
+				 ":%u/] Logged in, but you should use this "
+				 "server instead.", b.imap_port);
+	nologin = harness_printf("b NO [REFERRAL imap://mover;AUTH=*@" IP
+				 ":%u/] Try this server instead.", b.imap_port);
+
+	/* the user lives here: both log in (and A2 caches the reply) */
+	assert_plain_login(a1, "mover");
+	assert_plain_login(&a2, "mover");
+
+	/* step 1, suggest: A1 refers at once, without a reload; A2
+	   answers from its cache until the TTL has passed */
+	sql = harness_printf("UPDATE users SET host = '" IP "', port = '%u' "
+			     "WHERE userid = 'mover'", b.imap_port);
+	pg_server_sql(&pg, "mail", sql);
+	free(sql);
+	assert_reply(a1, "mover", suggest);
+	assert_plain_login(&a2, "mover");
+	/* the cache counts whole seconds: up to one more than the TTL */
+	harness_msleep((CACHE_TTL_SECS + 1) * 1000 + 200);
+	assert_reply(&a2, "mover", suggest);
+
+	/* step 2, refer only: the same, and "doveadm auth cache flush"
+	   makes A2 see it at once */
+	pg_server_sql(&pg, "mail", "UPDATE users SET nologin = 'Y' "
+		      "WHERE userid = 'mover'");
+	assert_reply(a1, "mover", nologin);
+	assert_reply(&a2, "mover", suggest);
+	free(dc_server_doveadm(&a2, "auth cache flush mover"));
+	assert_reply(&a2, "mover", nologin);
+	free(suggest);
+	free(nologin);
+}
+END_TEST
+
 START_TEST(test_logs_clean)
 {
 	unsigned int i;
@@ -289,6 +379,7 @@ START_TEST(test_logs_clean)
 		ck_assert_msg(errors == NULL, "%s logged:\n%s", a[i].name,
 			      errors);
 	}
+	ck_assert_ptr_null(dc_server_log_errors(&a2));
 }
 END_TEST
 
@@ -309,6 +400,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_scenario, 0,
 			    BACKEND_COUNT * SCENARIO_COUNT);
+	tcase_add_test(tc, test_move_user_two_login_servers);
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
