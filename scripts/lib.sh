@@ -7,7 +7,8 @@ REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	check pkgconf autoconf automake libtool make gcc libsqlite3-dev
 	dovecot-ldap slapd dovecot-pgsql postgresql
 	dovecot-pop3d dovecot-submissiond dovecot-managesieved dovecot-sieve
-	php-cli php-net-sieve libc-client2007e-dev)
+	php-cli php-net-sieve libc-client2007e-dev
+	dpkg-dev debhelper dh-autoreconf fakeroot lintian)
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

@@ -137,6 +137,16 @@ void dc_server_start(struct dc_server *srv, const char *extra_config)
 	free(name);
 }
 
+void dc_server_reload(struct dc_server *srv, const char *extra_config)
+{
+	char *out;
+
+	write_config(srv, extra_config);
+	if ((out = dc_server_doveadm(srv, "reload")) == NULL)
+		harness_die("doveadm reload of %s failed", srv->name);
+	free(out);
+}
+
 void dc_server_stop(struct dc_server *srv)
 {
 	harness_stop(&srv->pid, srv->name);

@@ -34,6 +34,9 @@ void dc_server_init(struct dc_server *srv, const char *root,
    connections. Aborts the process with the log on
    failure, since nothing can be tested then. */
 void dc_server_start(struct dc_server *srv, const char *extra_config);
+/* Write a new config (extra_config as for dc_server_start) and apply it
+   to the running instance with "doveadm reload". */
+void dc_server_reload(struct dc_server *srv, const char *extra_config);
 /* Stop the instance and wait for it (SIGKILL after a timeout). Safe to call
    twice and for a server that never started. */
 void dc_server_stop(struct dc_server *srv);

@@ -1,0 +1,192 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* The plugin over a server's life: "doveadm reload" with the plugin taken
+   out and put back in takes effect without a restart or a crash, and a
+   module built for another Dovecot ABI is refused by Dovecot with a clear
+   message instead of being loaded. */
+
+#define _GNU_SOURCE
+#include "harness-dovecot.h"
+#include "harness-imap.h"
+#include "harness-passdb.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IP "127.0.0.1"
+#define PASSWORD "Pw-lifecycle"
+#define OUR_ABI "2.3.ABIv19(2.3.19.1)"
+#define OTHER_ABI "2.3.ABIv18(2.3.18.1)"
+
+static char *root, *passdb;
+static struct dc_server srv;
+
+static char *with_plugin(void)
+{
+	return harness_printf("login_plugin_dir = %s\nlogin_plugins = referral\n"
+			      "%s", REFERRAL_PLUGIN_DIR, passdb);
+}
+
+static void setup(void)
+{
+	char *db, *conf;
+	const struct passdb_user users[] = {
+		{ .user = "v6", .password = "{PLAIN}" PASSWORD, .host = "::1",
+		  .nologin = "Y" },
+	};
+
+	root = harness_make_root("referral-lifecycle");
+	db = harness_printf("%s/users.db", root);
+	passdb_create(db, users, 1);
+	conf = harness_printf("%s/sql.conf.ext", root);
+	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
+	free(conf);
+	free(db);
+	dc_server_init(&srv, root, "server");
+	conf = with_plugin();
+	dc_server_start(&srv, conf);
+	free(conf);
+}
+
+static void teardown(void)
+{
+	dc_server_stop(&srv);
+	harness_remove_root(root);
+}
+
+static char *login_v6(void)
+{
+	struct imap_conn conn;
+	char *reply;
+
+	ck_assert(imap_connect(&conn, srv.name, IP, srv.imap_port));
+	reply = imap_command(&conn, "b", "LOGIN v6 " PASSWORD);
+	ck_assert_ptr_nonnull(reply);
+	imap_disconnect(&conn);
+	return reply;
+}
+
+/* After a reload, new connections may still reach a login process of the
+   old configuration for a moment: wait for the expected reply. */
+static bool reply_becomes(const char *expected)
+{
+	unsigned int i;
+
+	for (i = 0; i < 50; i++) {
+		char *reply = login_v6();
+		bool same = strcmp(reply, expected) == 0;
+
+		free(reply);
+		if (same)
+			return true;
+		harness_msleep(100);
+	}
+	return false;
+}
+
+#define OURS "b NO [REFERRAL imap://v6;AUTH=*@[::1]/] Try this server instead."
+/* what Dovecot 2.3.19.1 says on its own (measured) */
+#define STOCK "b NO [REFERRAL imap://v6;AUTH=PLAIN@%3a%3a1/] " \
+	"Try this server instead."
+
+START_TEST(test_reload_takes_plugin_out_and_back)
+{
+	pid_t master = srv.pid;
+	char *conf;
+
+	ck_assert(reply_becomes(OURS));
+
+	dc_server_reload(&srv, passdb);
+	ck_assert_msg(reply_becomes(STOCK), "reload without the plugin");
+
+	conf = with_plugin();
+	dc_server_reload(&srv, conf);
+	free(conf);
+	ck_assert_msg(reply_becomes(OURS), "reload with the plugin");
+
+	/* the same master all along, and nothing crashed */
+	ck_assert_int_eq(srv.pid, master);
+	ck_assert_int_eq(kill(srv.pid, 0), 0);
+	ck_assert(dc_server_log_wait(&srv, "master: Warning: SIGHUP received "
+				     "- reloading configuration"));
+	ck_assert_ptr_null(dc_server_log_errors(&srv));
+}
+END_TEST
+
+/* Our module with its ABI version string changed, as if built against
+   another Dovecot. */
+static void write_other_abi_module(const char *dir)
+{
+	char *path = harness_printf("%s/lib20_referral_plugin.so",
+				    REFERRAL_PLUGIN_DIR);
+	char *copy = harness_printf("%s/lib20_referral_plugin.so", dir);
+	FILE *in = fopen(path, "r"), *out;
+	char *data, *p;
+	size_t size = 0, n;
+
+	ck_assert_ptr_nonnull(in);
+	data = malloc(1024 * 1024);
+	while ((n = fread(data + size, 1, 1024 * 1024 - size, in)) > 0)
+		size += n;
+	fclose(in);
+	p = memmem(data, size, OUR_ABI, sizeof(OUR_ABI));
+	ck_assert_msg(p != NULL, "no ABI version string in %s", path);
+	memcpy(p, OTHER_ABI, sizeof(OTHER_ABI));
+	out = fopen(copy, "w");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(fwrite(data, 1, size, out), size);
+	ck_assert_int_eq(fclose(out), 0);
+	free(data);
+	free(path);
+	free(copy);
+}
+
+START_TEST(test_other_abi_refused)
+{
+	struct dc_server other;
+	struct imap_conn conn;
+	char *dir = harness_printf("%s/other-abi", root), *conf;
+
+	harness_make_dir(dir, 0755, NULL);
+	write_other_abi_module(dir);
+	dc_server_init(&other, root, "other-abi");
+	conf = harness_printf("login_plugin_dir = %s\nlogin_plugins = referral\n"
+			      "%s", dir, passdb);
+	dc_server_start(&other, conf);
+
+	/* imap-login refuses to start with it: no greeting, no login */
+	ck_assert(imap_connect(&conn, other.name, IP, other.imap_port) ==
+		  false);
+	imap_disconnect(&conn);
+	ck_assert(dc_server_log_wait(&other, "Fatal: Couldn't load required "
+		"plugin " ));
+	ck_assert(dc_server_log_wait(&other, "Module is for different ABI "
+		"version " OTHER_ABI " (we have " OUR_ABI ")"));
+	dc_server_stop(&other);
+	free(conf);
+	free(dir);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-lifecycle");
+	TCase *tc = tcase_create("lifecycle");
+	SRunner *runner;
+	int failed;
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_reload_takes_plugin_out_and_back);
+	tcase_add_test(tc, test_other_abi_refused);
+	suite_add_tcase(s, tc);
+
+	runner = srunner_create(s);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

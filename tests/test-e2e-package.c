@@ -1,0 +1,128 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* The Debian package (scripts/package) as an administrator uses it:
+   installed into the system Dovecot's paths, loaded by
+   "login_plugins = referral" alone (no login_plugin_dir), referring a
+   user; then purged, leaving no file behind. Runs when REFERRAL_DEB names
+   the .deb (scripts/test does that), else says SKIP. */
+
+#define _GNU_SOURCE
+#include "harness-dovecot.h"
+#include "harness-imap.h"
+#include "harness-passdb.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IP "127.0.0.1"
+#define PASSWORD "Pw-package"
+#define PACKAGE "dovecot-referral"
+
+static char *root;
+
+static char *run(const char *cmd, int *status_r)
+{
+	char *out = NULL, chunk[4096];
+	size_t size = 0, n;
+	FILE *mem = open_memstream(&out, &size);
+	FILE *p = popen(cmd, "r");
+
+	ck_assert_ptr_nonnull(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, mem);
+	*status_r = pclose(p);
+	fclose(mem);
+	printf("$ %s\n%s", cmd, out);
+	return out;
+}
+
+START_TEST(test_install_refer_purge)
+{
+	struct dc_server srv;
+	struct imap_conn conn;
+	char *cmd, *out, *files, *db, *conf, *passdb, *reply, *line, *save;
+	int status;
+	const struct passdb_user users[] = {
+		{ .user = "moved", .password = "{PLAIN}" PASSWORD,
+		  .host = "imap2.example.com", .nologin = "Y" },
+	};
+
+	cmd = harness_printf("dpkg -i %s 2>&1", getenv("REFERRAL_DEB"));
+	free(run(cmd, &status));
+	ck_assert_int_eq(status, 0);
+	free(cmd);
+	/* disabled until the administrator enables it */
+	out = harness_read_file("/etc/dovecot/conf.d/10-referral.conf");
+	ck_assert(strstr(out, "\n#login_plugins = $login_plugins referral\n")
+		  != NULL);
+	free(out);
+
+	root = harness_make_root("referral-package");
+	db = harness_printf("%s/users.db", root);
+	passdb_create(db, users, 1);
+	conf = harness_printf("%s/sql.conf.ext", root);
+	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
+	free(conf);
+	conf = harness_printf("login_plugins = referral\n%s", passdb);
+	dc_server_init(&srv, root, "installed");
+	dc_server_start(&srv, conf);
+	ck_assert(imap_connect(&conn, srv.name, IP, srv.imap_port));
+	reply = imap_command(&conn, "b", "LOGIN moved " PASSWORD);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(reply, "b NO [REFERRAL imap://moved;AUTH=*@"
+			 "imap2.example.com/] Try this server instead.");
+	imap_disconnect(&conn);
+	dc_server_stop(&srv);
+	ck_assert_ptr_null(dc_server_log_errors(&srv));
+	free(reply);
+
+	files = run("dpkg -L " PACKAGE, &status);
+	ck_assert_int_eq(status, 0);
+	free(run("dpkg --purge " PACKAGE " 2>&1", &status));
+	ck_assert_int_eq(status, 0);
+	for (line = strtok_r(files, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct stat st;
+
+		/* directories may stay: they belong to Dovecot too */
+		if (lstat(line, &st) == 0 && !S_ISDIR(st.st_mode))
+			ck_abort_msg("left behind after purge: %s", line);
+	}
+	free(run("dpkg -s " PACKAGE " 2>&1", &status));
+	ck_assert_int_ne(status, 0);
+	free(files);
+	free(conf);
+	free(passdb);
+	free(db);
+	harness_remove_root(root);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-package");
+	TCase *tc = tcase_create("package");
+	SRunner *runner;
+	int failed;
+
+	if (getenv("REFERRAL_DEB") == NULL) {
+		printf("SKIP: REFERRAL_DEB names no package "
+		       "(scripts/test builds one with scripts/package)\n");
+		return 77;
+	}
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_install_refer_purge);
+	suite_add_tcase(s, tc);
+
+	runner = srunner_create(s);
+	/* dpkg changes the system: one process, no retries */
+	srunner_set_fork_status(runner, CK_NOFORK);
+	srunner_run_all(runner, CK_NORMAL);
+	failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
