@@ -8,7 +8,7 @@ REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	dovecot-ldap slapd dovecot-pgsql postgresql
 	dovecot-pop3d dovecot-submissiond dovecot-managesieved dovecot-sieve
 	php-cli php-net-sieve libc-client2007e-dev
-	dpkg-dev debhelper dh-autoreconf fakeroot lintian)
+	dpkg-dev debhelper dh-autoreconf fakeroot lintian gnuplot-nox)
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

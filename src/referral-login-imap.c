@@ -133,6 +133,8 @@ static bool referral_imap_suggest(struct client *client)
 		referral_debug(client, &fields, "no host, no referral");
 		return TRUE;
 	}
+	/* sasl-server.c takes nologin and proxy replies to auth_result and
+	   never here; should that change, they are still no suggestion */
 	if (fields.nologin || fields.proxy ||
 	    !referral_imap_command_known(client))
 		return TRUE;

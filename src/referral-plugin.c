@@ -133,8 +133,12 @@ static const char *debug_value(const char *value)
 void referral_debug(struct client *client, const struct referral_fields *fields,
 		    const char *decision)
 {
-	struct event *event = event_create(client->event);
+	struct event *event;
 
+	/* every login passes here: cost nothing unless debugging */
+	if (!client->set->auth_debug && !event_want_debug(client->event))
+		return;
+	event = event_create(client->event);
 	event_set_forced_debug(event, client->set->auth_debug);
 	e_debug(event, "Referral fields: host=%s port=%s destuser=%s "
 		"reason=%s nologin=%s proxy=%s: %s", debug_value(fields->host),

@@ -14,6 +14,7 @@
 #include "referral-escape.h"
 #include "referral-fields.h"
 #include "referral-reason.h"
+#include "referral-sieve.h"
 #include "referral-target.h"
 #include "referral-url.h"
 
@@ -108,6 +109,34 @@ static void check_reason(const char *reason, const char *def)
 		CHECK(*p >= 0x20 && *p != 0x7f);
 }
 
+/* A ManageSieve string must be one quoted string or one literal that
+   holds exactly the text. */
+static void check_sieve_string(const char *text)
+{
+	string_t *str = t_str_new(64);
+	const char *p;
+	size_t len = strlen(text);
+
+	referral_sieve_append_string(str, text);
+	p = str_c(str);
+	if (p[0] == '{') {
+		CHECK(str_begins(p, t_strdup_printf("{%zu}\r\n", len)));
+		CHECK(strcmp(strchr(p, '\n') + 1, text) == 0);
+		return;
+	}
+	CHECK(p[0] == '"' && p[str_len(str) - 1] == '"');
+	CHECK(str_len(str) - 2 <= REFERRAL_SIEVE_QUOTED_MAX_LEN);
+	for (p++; *p != '\0' && p[1] != '\0'; p++) {
+		CHECK(*p != '\r' && *p != '\n');
+		if (*p == '\\') {
+			p++;
+			CHECK(*p == '"' || *p == '\\');
+		} else {
+			CHECK(*p != '"');
+		}
+	}
+}
+
 static void check_escaped(const char *escaped)
 {
 	for (; *escaped != '\0'; escaped++)
@@ -144,6 +173,7 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	referral_fields_parse(argv + I_MIN(count, 2), &fields);
 	reason = referral_reason_sanitise(fields.reason, "Default.");
 	check_reason(reason, "Default.");
+	check_sieve_string(reason);
 	if (fields.host == NULL)
 		return;
 	check_escaped(referral_value_escape(fields.host,
@@ -165,8 +195,20 @@ static void fuzz_one(const uint8_t *data, size_t size)
 
 	if (fields.destuser != NULL && fields.destuser[0] != '\0')
 		user = fields.destuser;
+	if (!referral_user_validate(user, &error)) {
+		CHECK(strlen(user) > REFERRAL_USER_MAX_LEN);
+		return;
+	}
 	url = referral_imap_url(&target, user, mech);
 	check_url(url, &target, user);
+	/* bounded user, host and mechanism: a bounded line */
+	CHECK(strlen(url) < 7 + 3 * REFERRAL_USER_MAX_LEN + 6 +
+	      3 * strlen(mech) + 1 + 2 + 253 + 6 + 1);
+
+	url = referral_sieve_url(&target, user);
+	CHECK(str_begins(url, "sieve://"));
+	CHECK(strchr(url, ';') == NULL && strchr(url, '"') == NULL);
+	check_sieve_string(url);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

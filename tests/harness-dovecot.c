@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,58 @@ bool dc_server_log_wait(const struct dc_server *srv, const char *needle)
 		harness_msleep(50);
 	}
 	return true;
+}
+
+/* utime+stime+cutime+cstime of a process in clock ticks (cutime/cstime:
+   the children it has reaped), and its parent. */
+static int proc_stat(pid_t pid, unsigned long long *ticks_r, pid_t *ppid_r)
+{
+	char *path = harness_printf("/proc/%d/stat", pid);
+	char *stat = harness_read_file(path), *p;
+	unsigned long long utime, stime, cutime, cstime;
+	int ppid, ret = -1;
+
+	/* the command may hold spaces and parentheses: skip past the last
+	   ')' */
+	p = strrchr(stat, ')');
+	if (p != NULL &&
+	    sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		   "%llu %llu %llu %llu", &ppid, &utime, &stime, &cutime,
+		   &cstime) == 5) {
+		*ticks_r = utime + stime + cutime + cstime;
+		*ppid_r = ppid;
+		ret = 0;
+	}
+	free(stat);
+	free(path);
+	return ret;
+}
+
+int harness_proc_ppid(pid_t pid, pid_t *ppid_r)
+{
+	unsigned long long ticks;
+
+	return proc_stat(pid, &ticks, ppid_r);
+}
+
+double dc_server_cpu_secs(const struct dc_server *srv)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *d;
+	unsigned long long ticks = 0, t;
+	pid_t ppid;
+
+	if (dir == NULL || proc_stat(srv->pid, &ticks, &ppid) < 0)
+		harness_die("cannot read /proc for %s", srv->name);
+	while ((d = readdir(dir)) != NULL) {
+		pid_t pid = atoi(d->d_name);
+
+		if (pid > 0 && pid != srv->pid &&
+		    proc_stat(pid, &t, &ppid) == 0 && ppid == srv->pid)
+			ticks += t;
+	}
+	closedir(dir);
+	return (double)ticks / sysconf(_SC_CLK_TCK);
 }
 
 char *dc_server_doveadm(const struct dc_server *srv, const char *args)

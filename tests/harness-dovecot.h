@@ -51,4 +51,11 @@ bool dc_server_log_wait(const struct dc_server *srv, const char *needle);
    its standard output (malloc()ed), or NULL if it failed. */
 char *dc_server_doveadm(const struct dc_server *srv, const char *args);
 
+/* All CPU time the instance has used so far, in seconds: its master, the
+   master's live children (every Dovecot service process) and the children
+   it has reaped. */
+double dc_server_cpu_secs(const struct dc_server *srv);
+/* The parent of process pid, from /proc; -1 if it is gone. */
+int harness_proc_ppid(pid_t pid, pid_t *ppid_r);
+
 #endif

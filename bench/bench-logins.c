@@ -1,0 +1,400 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* Login throughput and latency, with the plugin and without, side by side:
+   server "plugin" and server "stock" have the same configuration and the
+   same SQLite passdb, except that "plugin" loads the module. For each kind
+   of user the rounds alternate between the two servers, so that a noisy
+   machine affects both alike. Reported per server: the median of the
+   rounds' logins per second and their spread, latency, and the CPU time
+   all of the server's processes spent per login (from /proc). The ratios
+   compare adjacent rounds of the two servers: the median of the
+   plugin/stock throughput ratios, and of the plugin/stock CPU-per-login
+   ratios.
+
+   usage: bench-logins ROUNDS SECONDS CONCURRENCY CSV
+   Environment: BENCH_ONLY=<users> runs one kind of user only;
+   BENCH_AA=1 runs the same comparison with the plugin loaded into neither
+   server, which shows how far apart two identical servers measure here
+   (the noise floor of the ratios).
+   One login is a whole connection: connect, greeting, LOGIN, the tagged
+   reply (the latency is measured from connect to it), LOGOUT, close. */
+
+#define _GNU_SOURCE
+#include "harness-dovecot.h"
+#include "harness-net.h"
+#include "harness-passdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IP "127.0.0.1"
+#define PASSWORD "Pw-bench"
+#define MAX_CONCURRENCY 256
+
+struct scenario {
+	const char *name, *user, *password;
+	/* the tagged reply must start with this, on both servers */
+	const char *reply_prefix;
+	/* a fresh loopback source address per login: Dovecot's auth penalty
+	   would otherwise slow every failed login down */
+	bool own_address;
+};
+
+static const struct scenario scenarios[] = {
+	{ "local", "local", PASSWORD, "b OK ", false },
+	{ "nologin", "moved", PASSWORD, "b NO [REFERRAL ", false },
+	{ "suggest", "suggest", PASSWORD, "b OK ", false },
+	{ "proxy", "proxied", PASSWORD, "b OK ", false },
+	{ "wrong-password", "local", "wrong", "b NO [AUTHENTICATIONFAILED] ",
+	  true },
+};
+
+struct slot {
+	int fd;
+	bool greeted;
+	struct timespec start;
+	char buf[16384];
+	size_t len;
+};
+
+struct round_result {
+	double logins_per_sec;
+	double p50_ms, p99_ms;
+	double cpu_ms_per_login;
+	unsigned int logins, errors;
+};
+
+static uint32_t next_source;
+
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec - start->tv_sec) * 1e3 +
+		(ts.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static void slot_open(struct slot *slot, in_port_t port, bool own_address)
+{
+	union harness_sockaddr addr;
+
+	memset(slot, 0, sizeof(*slot));
+	clock_gettime(CLOCK_MONOTONIC, &slot->start);
+	slot->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (slot->fd < 0)
+		harness_die("socket() failed: %s", strerror(errno));
+	if (own_address) {
+		/* 127.16.0.1 and up: a /12 of loopback addresses */
+		uint32_t ip = 0x7f100001 + (next_source++ % 0xffffe);
+		union harness_sockaddr src;
+
+		(void)harness_sockaddr_ipv4(&src, "0.0.0.0", 0);
+		src.sin.sin_addr.s_addr = htonl(ip);
+		if (bind(slot->fd, &src.sa, sizeof(src.sin)) < 0)
+			harness_die("bind() failed: %s", strerror(errno));
+	}
+	(void)harness_sockaddr_ipv4(&addr, IP, port);
+	if (connect(slot->fd, &addr.sa, sizeof(addr.sin)) < 0 &&
+	    errno != EINPROGRESS)
+		harness_die("connect() failed: %s", strerror(errno));
+}
+
+static void slot_send(struct slot *slot, const char *line)
+{
+	/* short lines into an empty socket buffer: written whole */
+	if (write(slot->fd, line, strlen(line)) != (ssize_t)strlen(line))
+		harness_die("write() failed: %s", strerror(errno));
+}
+
+/* Handle input; returns 1 when the login's tagged reply has come (ok_r
+   says whether it was the expected one), 0 to wait, -1 on EOF/error. */
+static int slot_input(struct slot *slot, const struct scenario *sc,
+		      bool *ok_r)
+{
+	ssize_t ret = read(slot->fd, slot->buf + slot->len,
+			   sizeof(slot->buf) - slot->len - 1);
+	char *line, *nl;
+
+	if (ret <= 0)
+		return ret < 0 && errno == EAGAIN ? 0 : -1;
+	slot->len += ret;
+	slot->buf[slot->len] = '\0';
+	line = slot->buf;
+	while ((nl = strstr(line, "\r\n")) != NULL) {
+		*nl = '\0';
+		if (!slot->greeted) {
+			slot->greeted = true;
+			char *cmd = harness_printf("b LOGIN %s %s\r\n",
+						   sc->user, sc->password);
+			slot_send(slot, cmd);
+			free(cmd);
+		} else if (strncmp(line, "b ", 2) == 0) {
+			*ok_r = strncmp(line, sc->reply_prefix,
+					strlen(sc->reply_prefix)) == 0;
+			if (!*ok_r)
+				fprintf(stderr, "unexpected reply: %s\n", line);
+			return 1;
+		}
+		line = nl + 2;
+	}
+	memmove(slot->buf, line, slot->len - (line - slot->buf));
+	slot->len -= line - slot->buf;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void run_round(const struct dc_server *srv, const struct scenario *sc,
+		      double seconds, unsigned int concurrency,
+		      struct round_result *result_r)
+{
+	in_port_t port = srv->imap_port;
+	double cpu_start = dc_server_cpu_secs(srv);
+	struct slot slots[MAX_CONCURRENCY];
+	struct pollfd pfds[MAX_CONCURRENCY];
+	size_t lat_alloc = 4096, lat_count = 0;
+	double *latencies = malloc(lat_alloc * sizeof(double));
+	double start = now_secs(), end = start + seconds, t;
+	unsigned int i;
+
+	memset(result_r, 0, sizeof(*result_r));
+	for (i = 0; i < concurrency; i++)
+		slot_open(&slots[i], port, sc->own_address);
+	while ((t = now_secs()) < end) {
+		for (i = 0; i < concurrency; i++) {
+			pfds[i].fd = slots[i].fd;
+			pfds[i].events = POLLIN;
+		}
+		if (poll(pfds, concurrency, 1000) < 0 && errno != EINTR)
+			harness_die("poll() failed: %s", strerror(errno));
+		for (i = 0; i < concurrency; i++) {
+			bool ok = false;
+			int ret;
+
+			if (pfds[i].revents == 0)
+				continue;
+			ret = slot_input(&slots[i], sc, &ok);
+			if (ret == 0)
+				continue;
+			if (ret > 0 && ok) {
+				if (lat_count == lat_alloc) {
+					lat_alloc *= 2;
+					latencies = realloc(latencies,
+						lat_alloc * sizeof(double));
+				}
+				latencies[lat_count++] =
+					elapsed_ms(&slots[i].start);
+				slot_send(&slots[i], "c LOGOUT\r\n");
+			} else {
+				result_r->errors++;
+			}
+			close(slots[i].fd);
+			slot_open(&slots[i], port, sc->own_address);
+		}
+	}
+	for (i = 0; i < concurrency; i++)
+		close(slots[i].fd);
+
+	result_r->logins = lat_count;
+	result_r->logins_per_sec = lat_count / (now_secs() - start);
+	/* let the last connections' processes finish and be reaped */
+	harness_msleep(200);
+	if (lat_count > 0) {
+		result_r->cpu_ms_per_login =
+			(dc_server_cpu_secs(srv) - cpu_start) * 1e3 / lat_count;
+	}
+	if (lat_count > 0) {
+		qsort(latencies, lat_count, sizeof(double), cmp_double);
+		result_r->p50_ms = latencies[lat_count / 2];
+		result_r->p99_ms = latencies[(lat_count * 99) / 100];
+	}
+	free(latencies);
+}
+
+static double median(double *values, unsigned int count)
+{
+	qsort(values, count, sizeof(double), cmp_double);
+	return count % 2 == 1 ? values[count / 2] :
+		(values[count / 2 - 1] + values[count / 2]) / 2;
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned int rounds, concurrency, s, r, c, total_errors = 0;
+	struct dc_server b, servers[2];
+	const char *names[2] = {
+		getenv("BENCH_AA") != NULL ? "stock-2" : "plugin", "stock"
+	};
+	double seconds;
+	char *root, *db, *conf, *passdb, *extra;
+	FILE *csv;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s ROUNDS SECONDS CONCURRENCY CSV\n",
+			argv[0]);
+		return 2;
+	}
+	rounds = atoi(argv[1]);
+	seconds = atof(argv[2]);
+	concurrency = atoi(argv[3]);
+	if (rounds == 0 || rounds > 100 || concurrency == 0 ||
+	    concurrency > MAX_CONCURRENCY || seconds <= 0) {
+		fprintf(stderr, "bad arguments\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	root = harness_make_root("referral-bench");
+	dc_server_init(&b, root, "b");
+	dc_server_init(&servers[0], root, names[0]);
+	dc_server_init(&servers[1], root, names[1]);
+	char port_b[8];
+	snprintf(port_b, sizeof(port_b), "%u", b.imap_port);
+	const struct passdb_user users[] = {
+		{ .user = "local", .password = "{PLAIN}" PASSWORD },
+		{ .user = "moved", .password = "{PLAIN}" PASSWORD,
+		  .host = "imap2.example.com", .nologin = "Y" },
+		{ .user = "suggest", .password = "{PLAIN}" PASSWORD,
+		  .host = "imap2.example.com" },
+		{ .user = "proxied", .password = "{PLAIN}" PASSWORD,
+		  .host = IP, .port = port_b, .proxy = "Y" },
+	};
+	db = harness_printf("%s/users.db", root);
+	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
+	/* B only checks passwords: it is where "proxied" is proxied to */
+	conf = harness_printf("%s/sql-b.conf.ext", root);
+	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_PLAIN);
+	free(conf);
+
+	/* no per-user connection limit: every login of a round is the same
+	   user from the same address */
+	extra = harness_printf("mail_max_userip_connections = 0\n"
+			       "auth_verbose = no\n%s", passdb);
+	dc_server_start(&b, extra);
+	free(extra);
+	free(passdb);
+	conf = harness_printf("%s/sql.conf.ext", root);
+	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
+	extra = harness_printf("mail_max_userip_connections = 0\n"
+			       "auth_verbose = no\n"
+			       "login_plugin_dir = %s\nlogin_plugins = %s\n"
+			       "%s", REFERRAL_PLUGIN_DIR,
+			       getenv("BENCH_AA") != NULL ? "" : "referral",
+			       passdb);
+	dc_server_start(&servers[0], extra);
+	free(extra);
+	extra = harness_printf("mail_max_userip_connections = 0\n"
+			       "auth_verbose = no\n%s", passdb);
+	dc_server_start(&servers[1], extra);
+	free(extra);
+
+	csv = fopen(argv[4], "w");
+	if (csv == NULL)
+		harness_die("fopen(%s) failed: %s", argv[4], strerror(errno));
+	fprintf(csv, "scenario,server,logins_per_sec_median,"
+		"logins_per_sec_min,logins_per_sec_max,p50_ms,p99_ms,"
+		"cpu_ms_per_login,throughput_ratio,cpu_ratio\n");
+	printf("%u rounds of %.1f s per server and kind of user, "
+	       "%u concurrent connections\n", rounds, seconds, concurrency);
+	printf("ratios: medians over adjacent rounds of plugin/stock "
+	       "(throughput: higher is better; CPU per login: lower)\n\n");
+	printf("%-15s %-7s %9s %17s %7s %7s %8s %7s %7s\n", "users", "server",
+	       "logins/s", "(min..max)", "p50 ms", "p99 ms", "CPU ms", "thru",
+	       "CPU");
+
+	for (s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
+		const char *only = getenv("BENCH_ONLY");
+		double rate[2][100], p50[2][100], p99[2][100], cpu[2][100];
+		double thru_ratio[100], cpu_ratio[100];
+		double med_rate[2], lo[2], hi[2], med_p50[2], med_p99[2];
+		double med_cpu[2], med_thru_ratio, med_cpu_ratio;
+
+		if (only != NULL && strcmp(only, scenarios[s].name) != 0)
+			continue;
+		/* warm up both: processes started, caches filled */
+		for (c = 0; c < 2; c++) {
+			struct round_result res;
+
+			run_round(&servers[c], &scenarios[s],
+				  seconds / 4, concurrency, &res);
+		}
+		for (r = 0; r < rounds; r++) {
+			for (c = 0; c < 2; c++) {
+				/* alternate which server goes first */
+				unsigned int which = (r + c) % 2;
+				struct round_result res;
+
+				run_round(&servers[which], &scenarios[s],
+					  seconds, concurrency, &res);
+				rate[which][r] = res.logins_per_sec;
+				p50[which][r] = res.p50_ms;
+				p99[which][r] = res.p99_ms;
+				cpu[which][r] = res.cpu_ms_per_login;
+				total_errors += res.errors;
+			}
+			thru_ratio[r] = rate[0][r] / rate[1][r];
+			cpu_ratio[r] = cpu[0][r] / cpu[1][r];
+		}
+		med_thru_ratio = median(thru_ratio, rounds);
+		med_cpu_ratio = median(cpu_ratio, rounds);
+		for (c = 0; c < 2; c++) {
+			med_rate[c] = median(rate[c], rounds);
+			lo[c] = rate[c][0];
+			hi[c] = rate[c][rounds - 1];
+			med_p50[c] = median(p50[c], rounds);
+			med_p99[c] = median(p99[c], rounds);
+			med_cpu[c] = median(cpu[c], rounds);
+		}
+		for (c = 0; c < 2; c++) {
+			printf("%-15s %-7s %9.1f %8.1f..%-8.1f %7.1f %7.1f "
+			       "%8.2f", c == 0 ? scenarios[s].name : "",
+			       names[c], med_rate[c], lo[c], hi[c],
+			       med_p50[c], med_p99[c], med_cpu[c]);
+			if (c == 1)
+				printf(" %7.3f %7.3f", med_thru_ratio,
+				       med_cpu_ratio);
+			printf("\n");
+			fprintf(csv, "%s,%s,%.1f,%.1f,%.1f,%.2f,%.2f,%.3f,"
+				"%.3f,%.3f\n", scenarios[s].name, names[c],
+				med_rate[c], lo[c], hi[c], med_p50[c],
+				med_p99[c], med_cpu[c], med_thru_ratio,
+				med_cpu_ratio);
+		}
+	}
+	fclose(csv);
+	printf("\nunexpected replies or dropped connections: %u\n",
+	       total_errors);
+
+	dc_server_stop(&servers[0]);
+	dc_server_stop(&servers[1]);
+	dc_server_stop(&b);
+	for (c = 0; c < 2; c++) {
+		char *errors = dc_server_log_errors(&servers[c]);
+
+		if (errors != NULL)
+			harness_die("%s logged:\n%s", names[c], errors);
+	}
+	harness_remove_root(root);
+	return total_errors == 0 ? 0 : 1;
+}
