@@ -12,10 +12,12 @@
    ratios.
 
    usage: bench-logins ROUNDS SECONDS CONCURRENCY CSV
-   Environment: BENCH_ONLY=<users> runs one kind of user only;
+   Environment: BENCH_ONLY=<users>[,<users>...] runs those kinds only;
    BENCH_AA=1 runs the same comparison with the plugin loaded into neither
    server, which shows how far apart two identical servers measure here
-   (the noise floor of the ratios).
+   (the noise floor of the ratios); BENCH_REUSE=1 runs imap-login in
+   Dovecot's high-performance mode (service_count = 0: processes serve many
+   connections, so a login plugin is loaded once, not per connection).
    One login is a whole connection: connect, greeting, LOGIN, the tagged
    reply (the latency is measured from connect to it), LOGOUT, close. */
 
@@ -232,6 +234,20 @@ static void run_round(const struct dc_server *srv, const struct scenario *sc,
 	free(latencies);
 }
 
+/* Is name one of the comma-separated items of list? */
+static bool list_has(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = list; (p = strstr(p, name)) != NULL; p += len) {
+		if ((p == list || p[-1] == ',') &&
+		    (p[len] == '\0' || p[len] == ','))
+			return true;
+	}
+	return false;
+}
+
 static double median(double *values, unsigned int count)
 {
 	qsort(values, count, sizeof(double), cmp_double);
@@ -289,6 +305,9 @@ int main(int argc, char *argv[])
 
 	/* no per-user connection limit: every login of a round is the same
 	   user from the same address */
+	const char *reuse = getenv("BENCH_REUSE") == NULL ? "" :
+		"service imap-login {\n  service_count = 0\n"
+		"  process_min_avail = 2\n}\n";
 	extra = harness_printf("mail_max_userip_connections = 0\n"
 			       "auth_verbose = no\n%s", passdb);
 	dc_server_start(&b, extra);
@@ -297,15 +316,15 @@ int main(int argc, char *argv[])
 	conf = harness_printf("%s/sql.conf.ext", root);
 	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
-			       "auth_verbose = no\n"
+			       "auth_verbose = no\n%s"
 			       "login_plugin_dir = %s\nlogin_plugins = %s\n"
-			       "%s", REFERRAL_PLUGIN_DIR,
+			       "%s", reuse, REFERRAL_PLUGIN_DIR,
 			       getenv("BENCH_AA") != NULL ? "" : "referral",
 			       passdb);
 	dc_server_start(&servers[0], extra);
 	free(extra);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
-			       "auth_verbose = no\n%s", passdb);
+			       "auth_verbose = no\n%s%s", reuse, passdb);
 	dc_server_start(&servers[1], extra);
 	free(extra);
 
@@ -330,7 +349,7 @@ int main(int argc, char *argv[])
 		double med_rate[2], lo[2], hi[2], med_p50[2], med_p99[2];
 		double med_cpu[2], med_thru_ratio, med_cpu_ratio;
 
-		if (only != NULL && strcmp(only, scenarios[s].name) != 0)
+		if (only != NULL && !list_has(only, scenarios[s].name))
 			continue;
 		/* warm up both: processes started, caches filled */
 		for (c = 0; c < 2; c++) {
