@@ -252,19 +252,11 @@ char *dc_server_doveadm(const struct dc_server *srv, const char *args)
 {
 	char *cmd = harness_printf("%s -c %s %s", DOVEADM_BINARY,
 				   srv->conf_path, args);
-	char *out = NULL, chunk[4096];
-	size_t size = 0, n;
-	FILE *mem = open_memstream(&out, &size);
-	FILE *p = popen(cmd, "r");
+	char *out;
 	int status;
 
+	out = harness_run_output(cmd, &status);
 	free(cmd);
-	if (p == NULL || mem == NULL)
-		harness_die("popen(doveadm) failed: %s", strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		fwrite(chunk, 1, n, mem);
-	status = pclose(p);
-	fclose(mem);
 	if (status != 0) {
 		free(out);
 		return NULL;

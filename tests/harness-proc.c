@@ -265,6 +265,26 @@ void harness_stop_all(void)
 		harness_stop(spawned[--spawned_count], "server");
 }
 
+char *harness_run_output(const char *cmd, int *status_r)
+{
+	char *out = NULL, chunk[4096];
+	size_t size = 0, n;
+	FILE *mem = open_memstream(&out, &size);
+	FILE *p;
+
+	fflush(NULL);
+	p = popen(cmd, "r");
+	if (p == NULL || mem == NULL)
+		harness_die("popen(%s) failed: %s", cmd, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		fwrite(chunk, 1, n, mem);
+	*status_r = pclose(p);
+	fclose(mem);
+	printf("$ %s\n%s", cmd, out);
+	fflush(stdout);
+	return out;
+}
+
 void harness_run(const char *log_path, const char *user,
 		 const char *const *argv)
 {

@@ -50,6 +50,11 @@ void harness_stop(pid_t *pid, const char *name);
    process that started them stops them. */
 void harness_stop_all(void);
 
+/* Run a shell command and return its standard output (malloc()ed); its
+   wait status goes to *status_r. The command and its output are echoed
+   to stdout, for the test log. */
+char *harness_run_output(const char *cmd, int *status_r);
+
 /* Run argv to completion as user (NULL: as we are), output appended to
    log_path; die with the log unless it exits 0. */
 void harness_run(const char *log_path, const char *user,

@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include "e2e-servers.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,17 +23,10 @@ static char *run_follower(const char *user, const char *password)
 	char *cmd = harness_printf("%s " E2E_IP " %u '%s' '%s' 2>&1",
 				   CCLIENT_FOLLOW, e2e.a.imap_port, user,
 				   password);
-	char *out = NULL, chunk[4096];
-	size_t size = 0, n;
-	FILE *mem = open_memstream(&out, &size);
-	FILE *p = popen(cmd, "r");
+	char *out;
+	int status;
 
-	ck_assert_ptr_nonnull(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		fwrite(chunk, 1, n, mem);
-	pclose(p);
-	fclose(mem);
-	printf("%s", out);
+	out = harness_run_output(cmd, &status);
 	free(cmd);
 	return out;
 }
@@ -78,8 +73,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-clients");
 	TCase *tc = tcase_create("c-client");
-	SRunner *runner;
-	int failed;
 
 	if (access(CCLIENT_FOLLOW, X_OK) < 0) {
 		printf("SKIP: UW c-client is not installed "
@@ -94,9 +87,5 @@ int main(void)
 	tcase_add_test(tc, test_cclient_wrong_password_not_followed);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, true);
 }

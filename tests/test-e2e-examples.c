@@ -10,6 +10,8 @@
 #include "harness-imap.h"
 #include "harness-passdb.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,8 +213,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-examples");
 	TCase *tc = tcase_create("examples");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, servers_setup, servers_teardown);
 	tcase_set_timeout(tc, 60);
@@ -223,9 +223,5 @@ int main(void)
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, true);
 }

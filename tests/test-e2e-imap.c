@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "e2e-servers.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,8 +362,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-imap");
 	TCase *tc = tcase_create("imap");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
 	tcase_set_timeout(tc, 60);
@@ -385,9 +385,5 @@ int main(void)
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, true);
 }

@@ -10,6 +10,8 @@
 #include "harness-imap.h"
 #include "harness-passdb.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -175,8 +177,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-lifecycle");
 	TCase *tc = tcase_create("lifecycle");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -184,9 +184,5 @@ int main(void)
 	tcase_add_test(tc, test_other_abi_refused);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, true);
 }

@@ -11,6 +11,8 @@
 #include "harness-imap.h"
 #include "harness-passdb.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,22 +26,6 @@
 
 static char *root;
 
-static char *run(const char *cmd, int *status_r)
-{
-	char *out = NULL, chunk[4096];
-	size_t size = 0, n;
-	FILE *mem = open_memstream(&out, &size);
-	FILE *p = popen(cmd, "r");
-
-	ck_assert_ptr_nonnull(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		fwrite(chunk, 1, n, mem);
-	*status_r = pclose(p);
-	fclose(mem);
-	printf("$ %s\n%s", cmd, out);
-	return out;
-}
-
 START_TEST(test_install_refer_purge)
 {
 	struct dc_server srv;
@@ -52,7 +38,7 @@ START_TEST(test_install_refer_purge)
 	};
 
 	cmd = harness_printf("dpkg -i %s 2>&1", getenv("REFERRAL_DEB"));
-	free(run(cmd, &status));
+	free(harness_run_output(cmd, &status));
 	ck_assert_int_eq(status, 0);
 	free(cmd);
 	/* disabled until the administrator enables it */
@@ -80,9 +66,9 @@ START_TEST(test_install_refer_purge)
 	ck_assert_ptr_null(dc_server_log_errors(&srv));
 	free(reply);
 
-	files = run("dpkg -L " PACKAGE, &status);
+	files = harness_run_output("dpkg -L " PACKAGE, &status);
 	ck_assert_int_eq(status, 0);
-	free(run("dpkg --purge " PACKAGE " 2>&1", &status));
+	free(harness_run_output("dpkg --purge " PACKAGE " 2>&1", &status));
 	ck_assert_int_eq(status, 0);
 	for (line = strtok_r(files, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -92,7 +78,7 @@ START_TEST(test_install_refer_purge)
 		if (lstat(line, &st) == 0 && !S_ISDIR(st.st_mode))
 			ck_abort_msg("left behind after purge: %s", line);
 	}
-	free(run("dpkg -s " PACKAGE " 2>&1", &status));
+	free(harness_run_output("dpkg -s " PACKAGE " 2>&1", &status));
 	ck_assert_int_ne(status, 0);
 	free(files);
 	free(conf);
@@ -106,8 +92,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-package");
 	TCase *tc = tcase_create("package");
-	SRunner *runner;
-	int failed;
 
 	if (getenv("REFERRAL_DEB") == NULL) {
 		printf("SKIP: REFERRAL_DEB names no package "
@@ -118,11 +102,6 @@ int main(void)
 	tcase_add_test(tc, test_install_refer_purge);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
 	/* dpkg changes the system: one process, no retries */
-	srunner_set_fork_status(runner, CK_NOFORK);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, false);
 }

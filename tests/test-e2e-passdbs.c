@@ -12,6 +12,8 @@
 #include "harness-passdb.h"
 #include "harness-pgsql.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,9 +389,7 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-passdbs");
 	TCase *tc = tcase_create("passdbs");
-	SRunner *runner;
 	const char *why;
-	int failed;
 
 	if ((why = ldap_server_unavailable()) != NULL ||
 	    (why = pg_server_unavailable()) != NULL) {
@@ -404,9 +404,5 @@ int main(void)
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, true);
 }

@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include "e2e-servers.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,18 +268,9 @@ START_TEST(test_net_sieve_follows_referral)
 	char *cmd = harness_printf("php %s/netsieve-follow.php " IP " %u "
 				   "sievemoved " E2E_PASSWORD " 2>&1",
 				   TOP_SRCDIR "/tests", e2e.a.sieve_port);
-	char *out = NULL, chunk[4096];
-	size_t size = 0, n;
-	FILE *mem = open_memstream(&out, &size);
-	FILE *p = popen(cmd, "r");
 	int status;
+	char *out = harness_run_output(cmd, &status);
 
-	ck_assert_ptr_nonnull(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		fwrite(chunk, 1, n, mem);
-	status = pclose(p);
-	fclose(mem);
-	printf("%s", out);
 	ck_assert_msg(status == 0, "Net_Sieve failed:\n%s", out);
 	ck_assert(strstr(out, "S: BYE (REFERRAL \"sieve://" E2E_SIEVE_IP
 			 "\")") != NULL);
@@ -302,8 +295,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-protocols");
 	TCase *tc = tcase_create("protocols");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
 	tcase_set_timeout(tc, 60);
@@ -319,9 +310,5 @@ int main(void)
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, true);
 }

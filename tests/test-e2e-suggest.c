@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "e2e-servers.h"
 
+#include "e2e-run.h"
+
 #include <check.h>
 #include <regex.h>
 #include <stdio.h>
@@ -398,8 +400,6 @@ int main(void)
 {
 	Suite *s = suite_create("e2e-suggest");
 	TCase *tc = tcase_create("suggest");
-	SRunner *runner;
-	int failed;
 
 	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
 	tcase_set_timeout(tc, 60);
@@ -419,9 +419,5 @@ int main(void)
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
-	runner = srunner_create(s);
-	srunner_run_all(runner, CK_NORMAL);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return e2e_run_suite(s, true);
 }

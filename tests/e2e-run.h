@@ -1,0 +1,12 @@
+#ifndef E2E_RUN_H
+#define E2E_RUN_H
+
+#include <check.h>
+#include <stdbool.h>
+
+/* Run an end-to-end suite with Check's normal output (its summary line is
+   what CI reads) and return the program's exit status. fork = false runs
+   the tests in this process, for tests that change the system. */
+int e2e_run_suite(Suite *suite, bool fork);
+
+#endif
