@@ -33,10 +33,6 @@ struct referral_client {
 
 extern MODULE_CONTEXT_DEFINE(referral_login_module, &login_module_register);
 
-/* TRUE if the current authentication attempt succeeded. RFC 2221 section
-   6: a referral only ever follows a successful one. */
-bool referral_auth_succeeded(struct client *client);
-
 /* Validate the target and the user name the URL will carry (destuser, or
    the login user when it is absent or empty), and refuse a target that
    would loop back to this server. A refusal is logged once (user, field,
@@ -45,12 +41,16 @@ bool referral_get_target(struct client *client,
 			 const struct referral_fields *fields,
 			 const char *mode, struct referral_target *target_r,
 			 const char **user_r);
-/* Answer a failed authentication whose passdb reply asked for a referral
-   the way Dovecot answers one without: the failure code's reply, but
-   without the passdb reason, which belongs to the referral (showing it
-   after a wrong password would tell where the account lives). */
-void referral_auth_failed(struct client *client,
-			  const struct client_auth_reply *reply);
+/* The gate of every protocol's auth_result before a nologin referral.
+   Returns TRUE with the passdb fields when this result is a nologin
+   referral for a successfully authenticated user; otherwise it has
+   answered the client the way Dovecot would (Dovecot's own reply, or
+   referral_auth_failed() for a failed authentication) and returns
+   FALSE. */
+bool referral_nologin_gate(struct client *client,
+			   enum client_auth_result result,
+			   const struct client_auth_reply *reply,
+			   const char *text, struct referral_fields *fields_r);
 /* Log a referral that is being sent, and emit its login_referral event. */
 void referral_log_sent(struct client *client,
 		       const struct referral_fields *fields, const char *mode,

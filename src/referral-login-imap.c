@@ -222,22 +222,9 @@ referral_imap_auth_result(struct client *client, enum client_auth_result result,
 			referral_imap_disconnect, client);
 		return;
 	}
-	/* reply is NULL for some results (e.g. SSL required), so look at
-	   nothing else before knowing this is a referral. */
-	if (result != CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN) {
-		rclient->module_ctx.super.auth_result(client, result, reply,
-						      text);
+	if (!referral_nologin_gate(client, result, reply, text, &fields))
 		return;
-	}
-	if (!referral_auth_succeeded(client)) {
-		/* RFC 2221 section 6: a referral only ever follows a
-		   successful authentication. Dovecot's login code would turn
-		   passdb fields of a failed one into a referral. */
-		referral_auth_failed(client, reply);
-		return;
-	}
-	referral_fields_parse(reply->all_fields, &fields);
-	if (fields.host == NULL || !referral_imap_command_known(client)) {
+	if (!referral_imap_command_known(client)) {
 		rclient->module_ctx.super.auth_result(client, result, reply,
 						      text);
 		return;

@@ -61,25 +61,10 @@ referral_sieve_auth_result(struct client *client,
 			   const struct client_auth_reply *reply,
 			   const char *text)
 {
-	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	struct referral_fields fields;
 
-	/* reply is NULL for some results: look at nothing else first */
-	if (result != CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN) {
-		rclient->module_ctx.super.auth_result(client, result, reply,
-						      text);
+	if (!referral_nologin_gate(client, result, reply, text, &fields))
 		return;
-	}
-	if (!referral_auth_succeeded(client)) {
-		referral_auth_failed(client, reply);
-		return;
-	}
-	referral_fields_parse(reply->all_fields, &fields);
-	if (fields.host == NULL || client->virtual_user == NULL) {
-		rclient->module_ctx.super.auth_result(client, result, reply,
-						      text);
-		return;
-	}
 	T_BEGIN {
 		referral_sieve_nologin(client, &fields);
 	} T_END;

@@ -25,7 +25,7 @@ static void (*referral_protocol_allocated)(struct client_vfuncs *v);
    this attempt (it is reset when an attempt begins), so this tells a
    successful authentication from a failed one that still carried passdb
    fields. */
-bool referral_auth_succeeded(struct client *client)
+static bool referral_auth_succeeded(struct client *client)
 {
 	return client->master_auth_id != 0;
 }
@@ -87,8 +87,12 @@ bool referral_get_target(struct client *client,
 	return FALSE;
 }
 
-void referral_auth_failed(struct client *client,
-			  const struct client_auth_reply *reply)
+/* Answer a failed authentication whose passdb reply asked for a referral
+   the way Dovecot answers one without: the failure code's reply, but
+   without the passdb reason, which belongs to the referral (showing it
+   after a wrong password would tell where the account lives). */
+static void referral_auth_failed(struct client *client,
+				 const struct client_auth_reply *reply)
 {
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	enum client_auth_result result;
@@ -112,6 +116,37 @@ void referral_auth_failed(struct client *client,
 		break;
 	}
 	rclient->module_ctx.super.auth_result(client, result, reply, text);
+}
+
+bool referral_nologin_gate(struct client *client,
+			   enum client_auth_result result,
+			   const struct client_auth_reply *reply,
+			   const char *text, struct referral_fields *fields_r)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+
+	/* reply is NULL for some results (e.g. SSL required), so look at
+	   nothing else before knowing this is a referral */
+	if (result != CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN) {
+		rclient->module_ctx.super.auth_result(client, result, reply,
+						      text);
+		return FALSE;
+	}
+	if (!referral_auth_succeeded(client)) {
+		/* RFC 2221 section 6: a referral only ever follows a
+		   successful authentication. Dovecot's login code would turn
+		   passdb fields of a failed one into a referral. */
+		referral_auth_failed(client, reply);
+		return FALSE;
+	}
+	referral_fields_parse(reply->all_fields, fields_r);
+	/* state Dovecot never leaves behind for a referral: its own reply */
+	if (fields_r->host == NULL || client->virtual_user == NULL) {
+		rclient->module_ctx.super.auth_result(client, result, reply,
+						      text);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 void referral_log_sent(struct client *client,
