@@ -263,7 +263,7 @@ int main(int argc, char *argv[])
 		getenv("BENCH_AA") != NULL ? "stock-2" : "plugin", "stock"
 	};
 	double seconds;
-	char *root, *db, *conf, *passdb, *extra;
+	char *root, *db, *passdb, *extra;
 	FILE *csv;
 
 	if (argc != 5) {
@@ -299,9 +299,7 @@ int main(int argc, char *argv[])
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
 	/* B only checks passwords: it is where "proxied" is proxied to */
-	conf = harness_printf("%s/sql-b.conf.ext", root);
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_PLAIN);
-	free(conf);
+	passdb = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
 
 	/* no per-user connection limit: every login of a round is the same
 	   user from the same address */
@@ -313,8 +311,7 @@ int main(int argc, char *argv[])
 	dc_server_start(&b, extra);
 	free(extra);
 	free(passdb);
-	conf = harness_printf("%s/sql.conf.ext", root);
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
+	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
 			       "auth_verbose = no\n%s"
 			       "login_plugin_dir = %s\nlogin_plugins = %s\n"

@@ -229,7 +229,7 @@ int main(int argc, char *argv[])
 {
 	unsigned int messages, size, sessions, i;
 	struct dc_server a, b;
-	char *root, *db, *conf, *passdb, *extra, port_b[8];
+	char *root, *db, *passdb, *extra, port_b[8];
 	unsigned long long proxy_bytes = 0, referral_bytes = 0, fetched = 0;
 	double cpu0, proxy_cpu, referral_cpu, ratio;
 	FILE *csv;
@@ -257,16 +257,13 @@ int main(int argc, char *argv[])
 	};
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
-	conf = harness_printf("%s/sql-b.conf.ext", root);
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_PLAIN);
-	free(conf);
+	passdb = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
 	fill_mailbox(&b, messages, size);
 	extra = harness_printf("auth_verbose = no\n%s", passdb);
 	dc_server_start(&b, extra);
 	free(extra);
 	free(passdb);
-	conf = harness_printf("%s/sql-a.conf.ext", root);
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
+	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	extra = harness_printf("auth_verbose = no\nlogin_plugin_dir = %s\n"
 			       "login_plugins = referral\n%s",
 			       REFERRAL_PLUGIN_DIR, passdb);

@@ -72,7 +72,7 @@ int main(void)
 	struct dc_server a, b;
 	struct imap_conn conn;
 	struct imap_url url;
-	char port_b[8], *db, *conf, *passdb, *extra, *reply, *login;
+	char port_b[8], *db, *passdb, *extra, *reply, *login;
 	int ret = EXIT_FAILURE;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -84,22 +84,18 @@ int main(void)
 		{ .user = "moved", .password = "{PLAIN}" PASSWORD,
 		  .host = IP, .port = port_b, .nologin = "Y" },
 	};
-	if (asprintf(&db, "%s/users.db", root) < 0 ||
-	    asprintf(&conf, "%s/sql-b.conf.ext", root) < 0)
+	if (asprintf(&db, "%s/users.db", root) < 0)
 		abort();
 	passdb_create(db, users, 1);
 	printf("SQLite passdb %s: moved has host=" IP " port=%s nologin\n",
 	       db, port_b);
 
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_PLAIN);
+	passdb = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
 	dc_server_start(&b, passdb);
 	printf("Server B (no plugin) listens on " IP ":%u\n", b.imap_port);
 	free(passdb);
-	free(conf);
 
-	if (asprintf(&conf, "%s/sql-a.conf.ext", root) < 0)
-		abort();
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
+	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	if (asprintf(&extra, "login_plugin_dir = %s\nlogin_plugins = referral\n"
 		     "%s", REFERRAL_PLUGIN_DIR, passdb) < 0)
 		abort();

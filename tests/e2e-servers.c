@@ -106,15 +106,6 @@ static void create_passdb(const char *db)
 	free(long_text);
 }
 
-static char *sql_block(const char *name, const char *db, const char *query)
-{
-	char *conf = harness_printf("%s/sql-%s.conf.ext", e2e.root, name);
-	char *block = passdb_sql_block(conf, db, query);
-
-	free(conf);
-	return block;
-}
-
 /* The ManageSieve target: a script of its own for sievemoved, so a client
    that followed the referral can be seen to be there. */
 static void start_sieve_target(const char *passdb)
@@ -157,18 +148,18 @@ void e2e_servers_setup(void)
 	db = harness_printf("%s/users.db", e2e.root);
 	create_passdb(db);
 
-	passdb_b = sql_block("b", db, PASSDB_QUERY_PLAIN);
+	passdb_b = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
 	dc_server_start(&e2e.b, passdb_b);
 	start_sieve_target(passdb_b);
 
-	passdb_a = sql_block("a", db, PASSDB_QUERY_REFERRAL);
+	passdb_a = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	/* The "forward all users" example: any password of any user in
 	   the domain gets the referral, without a delay. */
 	fwd_query = harness_printf("SELECT NULL AS password, 'Y' AS nopassword, "
 		"'" E2E_IP "' AS host, '%s' AS port, 'Y' AS nologin, "
 		"'Y' AS nodelay, 'This server is retired, use the new one.' "
 		"AS reason WHERE '%%d' = 'forward.example'", e2e.port_b);
-	passdb_fwd = sql_block("forward", db, fwd_query);
+	passdb_fwd = passdb_sql_block(db, "forward", fwd_query);
 	/* the documented snippets, as an administrator would use them */
 	conf = harness_printf("!include %s/doc/examples/conf.d/10-referral.conf\n"
 		"!include %s/doc/examples/conf.d/95-referral-metrics.conf\n"

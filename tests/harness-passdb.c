@@ -74,18 +74,18 @@ void passdb_exec_sql(const char *db_path, const char *sql)
 	chmod(db_path, 0644);
 }
 
-char *passdb_sql_block(const char *conf_path, const char *db_path,
+char *passdb_sql_block(const char *db_path, const char *name,
 		       const char *password_query)
 {
+	char *conf_path = harness_printf("%s.%s.conf.ext", db_path, name);
 	char *conf, *block;
 
-	if (asprintf(&conf, "driver = sqlite\nconnect = %s\n"
-		     "password_query = %s\n", db_path, password_query) < 0)
-		exit(EXIT_FAILURE);
+	conf = harness_printf("driver = sqlite\nconnect = %s\n"
+			      "password_query = %s\n", db_path, password_query);
 	harness_write_file(conf_path, conf);
+	block = harness_printf("passdb {\n  driver = sql\n  args = %s\n}\n",
+			       conf_path);
 	free(conf);
-	if (asprintf(&block, "passdb {\n  driver = sql\n  args = %s\n}\n",
-		     conf_path) < 0)
-		exit(EXIT_FAILURE);
+	free(conf_path);
 	return block;
 }

@@ -19,9 +19,10 @@ void passdb_create(const char *db_path, const struct passdb_user *users,
    db_path, creating it if needed and leaving it readable by Dovecot. */
 void passdb_exec_sql(const char *db_path, const char *sql);
 
-/* A "passdb { driver = sql ... }" block whose sql.conf.ext (written to
-   conf_path) runs password_query against db_path. malloc()ed. */
-char *passdb_sql_block(const char *conf_path, const char *db_path,
+/* A "passdb { driver = sql ... }" block (malloc()ed) whose sql.conf.ext,
+   written beside the database as <db_path>.<name>.conf.ext, runs
+   password_query against db_path. */
+char *passdb_sql_block(const char *db_path, const char *name,
 		       const char *password_query);
 
 /* The query that returns every referral field of the users table. */

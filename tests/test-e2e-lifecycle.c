@@ -43,9 +43,7 @@ static void setup(void)
 	root = harness_make_root("referral-lifecycle");
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, 1);
-	conf = harness_printf("%s/sql.conf.ext", root);
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
-	free(conf);
+	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	free(db);
 	dc_server_init(&srv, root, "server");
 	conf = with_plugin();

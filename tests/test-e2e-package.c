@@ -50,9 +50,7 @@ START_TEST(test_install_refer_purge)
 	root = harness_make_root("referral-package");
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, 1);
-	conf = harness_printf("%s/sql.conf.ext", root);
-	passdb = passdb_sql_block(conf, db, PASSDB_QUERY_REFERRAL);
-	free(conf);
+	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	conf = harness_printf("login_plugins = referral\n%s", passdb);
 	dc_server_init(&srv, root, "installed");
 	dc_server_start(&srv, conf);

@@ -154,11 +154,9 @@ static void servers_setup(void)
 		{ .user = "proxied", .password = "{PLAIN}" PASSWORD },
 	};
 	passdb_create(db, users, 2);
-	path = harness_printf("%s/sql-b.conf.ext", root);
-	block = passdb_sql_block(path, db, PASSDB_QUERY_PLAIN);
+	block = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
 	dc_server_start(&b, block);
 	free(block);
-	free(path);
 	free(db);
 
 	text = ldap_data();
