@@ -16,12 +16,7 @@ const char *referral_sieve_url(const struct referral_target *target,
 		referral_url_append_achars(url, user);
 		str_append_c(url, '@');
 	}
-	if (target->host_type == REFERRAL_HOST_IPV6)
-		str_printfa(url, "[%s]", target->host);
-	else
-		str_append(url, target->host);
-	if (target->port != REFERRAL_SIEVE_DEFAULT_PORT)
-		str_printfa(url, ":%u", target->port);
+	referral_url_append_hostport(url, target, REFERRAL_SIEVE_DEFAULT_PORT);
 	return str_c(url);
 }
 

@@ -91,27 +91,30 @@ static bool dns_name_validate(const char *host, const char **error_r)
 bool referral_host_validate(const char *host, enum referral_host_type *type_r,
 			    const char **error_r)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
 
 	if (host[0] == '\0') {
 		*error_r = "empty";
 		return FALSE;
 	}
 	if (strchr(host, ':') != NULL) {
-		if (inet_pton(AF_INET6, host, addr) != 1) {
+		if (inet_pton(AF_INET6, host, &addr.v6) != 1) {
 			*error_r = "not a valid IPv6 address "
 				"(write it without brackets or zone)";
 			return FALSE;
 		}
-		if (IN6_IS_ADDR_UNSPECIFIED((struct in6_addr *)addr)) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&addr.v6)) {
 			*error_r = "the unspecified address";
 			return FALSE;
 		}
 		*type_r = REFERRAL_HOST_IPV6;
 		return TRUE;
 	}
-	if (inet_pton(AF_INET, host, addr) == 1) {
-		if (((struct in_addr *)addr)->s_addr == INADDR_ANY) {
+	if (inet_pton(AF_INET, host, &addr.v4) == 1) {
+		if (addr.v4.s_addr == INADDR_ANY) {
 			*error_r = "the unspecified address";
 			return FALSE;
 		}

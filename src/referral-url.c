@@ -34,6 +34,18 @@ void referral_url_append_achars(string_t *dest, const char *value)
 	}
 }
 
+void referral_url_append_hostport(string_t *dest,
+				  const struct referral_target *target,
+				  in_port_t default_port)
+{
+	if (target->host_type == REFERRAL_HOST_IPV6)
+		str_printfa(dest, "[%s]", target->host);
+	else
+		str_append(dest, target->host);
+	if (target->port != default_port)
+		str_printfa(dest, ":%u", target->port);
+}
+
 const char *referral_imap_url(const struct referral_target *target,
 			      const char *user, const char *auth)
 {
@@ -47,12 +59,7 @@ const char *referral_imap_url(const struct referral_target *target,
 	/* "*" is an achar itself, so it needs no special case */
 	referral_url_append_achars(url, auth);
 	str_append_c(url, '@');
-	if (target->host_type == REFERRAL_HOST_IPV6)
-		str_printfa(url, "[%s]", target->host);
-	else
-		str_append(url, target->host);
-	if (target->port != REFERRAL_IMAP_DEFAULT_PORT)
-		str_printfa(url, ":%u", target->port);
+	referral_url_append_hostport(url, target, REFERRAL_IMAP_DEFAULT_PORT);
 	str_append_c(url, '/');
 	return str_c(url);
 }

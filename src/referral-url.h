@@ -12,6 +12,12 @@ struct referral_target;
    percent-encoded (upper case hex). */
 void referral_url_append_achars(string_t *dest, const char *value);
 
+/* Append the authority's host and port: an IPv6 host in brackets, the port
+   only when it differs from default_port. */
+void referral_url_append_hostport(string_t *dest,
+				  const struct referral_target *target,
+				  in_port_t default_port);
+
 /* Build an RFC 5092 IMAP URL for an RFC 2221 referral:
    imap://<enc-user>;AUTH=<enc-auth>@<host>[:<port>]/
    user and auth must be non-empty; an IPv6 host is bracketed, and the port
