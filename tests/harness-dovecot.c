@@ -5,9 +5,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_WAIT_MSECS 5000
@@ -150,7 +152,23 @@ void dc_server_reload(struct dc_server *srv, const char *extra_config)
 
 void dc_server_stop(struct dc_server *srv)
 {
+	unsigned int waited;
+
 	harness_stop(&srv->pid, srv->name);
+	if (srv->cpu_cgroup == NULL)
+		return;
+	/* the master is gone; its children may take a moment longer */
+	for (waited = 0; rmdir(srv->cpu_cgroup) < 0; waited += 50) {
+		if (errno != EBUSY || waited >= LOG_WAIT_MSECS) {
+			fprintf(stderr, "harness: rmdir(%s) failed: %s\n",
+				srv->cpu_cgroup, strerror(errno));
+			break;
+		}
+		harness_msleep(50);
+	}
+	free(srv->cpu_cgroup);
+	free(srv->cpu_usage_path);
+	srv->cpu_cgroup = srv->cpu_usage_path = NULL;
 }
 
 char *dc_server_log_errors(const struct dc_server *srv)
@@ -228,7 +246,91 @@ int harness_proc_ppid(pid_t pid, pid_t *ppid_r)
 	return proc_stat(pid, &ticks, ppid_r);
 }
 
-double dc_server_cpu_secs(const struct dc_server *srv)
+/* Move process pid into the cgroup whose cgroup.procs file is procs. */
+static bool cgroup_move(const char *procs, pid_t pid)
+{
+	FILE *f = fopen(procs, "w");
+	bool ok;
+
+	if (f == NULL)
+		return false;
+	ok = fprintf(f, "%d\n", pid) > 0;
+	/* the kernel refuses a move when the write reaches it */
+	return fclose(f) == 0 && ok;
+}
+
+bool dc_server_cpu_cgroup(struct dc_server *srv)
+{
+	/* cgroup v1's cpuacct controller, then v2 (Debian 12 mounts the
+	   unified hierarchy beside v1 in some containers, or alone) */
+	static const struct {
+		const char *root, *usage_file;
+		bool usecs;
+	} kinds[] = {
+		{ "/sys/fs/cgroup/cpuacct", "cpuacct.usage", false },
+		{ "/sys/fs/cgroup/unified", "cpu.stat", true },
+		{ "/sys/fs/cgroup", "cpu.stat", true },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char *dir = harness_printf("%s/referral-%s-%d", kinds[i].root,
+					   srv->name, (int)srv->pid);
+		char *procs = harness_printf("%s/cgroup.procs", dir);
+		char *usage = harness_printf("%s/%s", dir, kinds[i].usage_file);
+		DIR *proc;
+		struct dirent *d;
+
+		if (mkdir(dir, 0755) < 0 || access(usage, R_OK) < 0 ||
+		    !cgroup_move(procs, srv->pid)) {
+			(void)rmdir(dir);
+			free(dir);
+			free(procs);
+			free(usage);
+			continue;
+		}
+		/* children forked from now on are born in the cgroup; move
+		   the ones the master has already started */
+		proc = opendir("/proc");
+		while (proc != NULL && (d = readdir(proc)) != NULL) {
+			pid_t pid = atoi(d->d_name), ppid;
+
+			if (pid > 0 && harness_proc_ppid(pid, &ppid) == 0 &&
+			    ppid == srv->pid && !cgroup_move(procs, pid) &&
+			    kill(pid, 0) == 0)
+				harness_die("cannot move %d into %s", pid, dir);
+		}
+		if (proc != NULL)
+			closedir(proc);
+		free(procs);
+		srv->cpu_cgroup = dir;
+		srv->cpu_usage_path = usage;
+		srv->cpu_usage_usecs = kinds[i].usecs;
+		return true;
+	}
+	return false;
+}
+
+static double cgroup_cpu_secs(const struct dc_server *srv)
+{
+	char *usage = harness_read_file(srv->cpu_usage_path);
+	const char *p = usage;
+	unsigned long long value;
+	double secs;
+
+	if (srv->cpu_usage_usecs) {
+		/* cpu.stat: "usage_usec <n>" is one of its lines */
+		p = strstr(usage, "usage_usec ");
+		p = p == NULL ? NULL : p + strlen("usage_usec ");
+	}
+	if (p == NULL || sscanf(p, "%llu", &value) != 1)
+		harness_die("cannot read %s", srv->cpu_usage_path);
+	secs = srv->cpu_usage_usecs ? value / 1e6 : value / 1e9;
+	free(usage);
+	return secs;
+}
+
+static double proc_cpu_secs(const struct dc_server *srv)
 {
 	DIR *dir = opendir("/proc");
 	struct dirent *d;
@@ -262,4 +364,10 @@ char *dc_server_doveadm(const struct dc_server *srv, const char *args)
 		return NULL;
 	}
 	return out;
+}
+
+double dc_server_cpu_secs(const struct dc_server *srv)
+{
+	return srv->cpu_cgroup != NULL ? cgroup_cpu_secs(srv) :
+		proc_cpu_secs(srv);
 }

@@ -20,6 +20,10 @@ struct dc_server {
 	   dc_server_start() */
 	in_port_t imap_port, pop3_port, submission_port, sieve_port;
 	pid_t pid;
+	/* set by dc_server_cpu_cgroup(): the instance's own cgroup and the
+	   file that holds its CPU time */
+	char *cpu_cgroup, *cpu_usage_path;
+	bool cpu_usage_usecs;
 };
 
 #define DC_ALL_PROTOCOLS "imap pop3 submission sieve"
@@ -51,9 +55,17 @@ bool dc_server_log_wait(const struct dc_server *srv, const char *needle);
    its standard output (malloc()ed), or NULL if it failed. */
 char *dc_server_doveadm(const struct dc_server *srv, const char *args);
 
-/* All CPU time the instance has used so far, in seconds: its master, the
-   master's live children (every Dovecot service process) and the children
-   it has reaped. */
+/* Count the running instance's CPU time in a cgroup of its own: to the
+   nanosecond (cgroup v1 cpuacct) or microsecond (v2), for every process
+   it has started, alive or gone. Without it /proc is read, which counts
+   in clock ticks (10 ms) and sees an exited process only once the master
+   has reaped it. Returns false (and /proc stays in use) when no cgroup can
+   be made here; dc_server_stop() removes it. */
+bool dc_server_cpu_cgroup(struct dc_server *srv);
+/* All CPU time the instance has used so far, in seconds: from its cgroup
+   if dc_server_cpu_cgroup() made one, otherwise from /proc (its master,
+   the master's live children, i.e. every Dovecot service process, and the
+   children it has reaped). */
 double dc_server_cpu_secs(const struct dc_server *srv);
 /* The parent of process pid, from /proc; -1 if it is gone. */
 int harness_proc_ppid(pid_t pid, pid_t *ppid_r);
