@@ -39,6 +39,7 @@
 #define IP "127.0.0.1"
 #define PASSWORD "Pw-bench"
 #define MAX_CONCURRENCY 256
+#define MAX_ROUNDS 100
 
 struct scenario {
 	const char *name, *user, *password;
@@ -167,23 +168,47 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void run_round(const struct dc_server *srv, const struct scenario *sc,
-		      double seconds, unsigned int concurrency,
-		      struct round_result *result_r)
+struct latencies {
+	double *values;
+	size_t count, alloc;
+};
+
+static void latencies_add(struct latencies *lat, double value)
 {
-	in_port_t port = srv->imap_port;
-	double cpu_start = dc_server_cpu_secs(srv);
+	if (lat->count == lat->alloc) {
+		lat->alloc = lat->alloc == 0 ? 4096 : lat->alloc * 2;
+		lat->values = realloc(lat->values,
+				      lat->alloc * sizeof(double));
+		if (lat->values == NULL)
+			harness_die("out of memory");
+	}
+	lat->values[lat->count++] = value;
+}
+
+/* One round: the connections are spread over the servers (slot i logs in
+   to servers[i % count]), so with two servers both run at the same time,
+   under the same load, and each gets half of the connections. */
+static void run_round(const struct dc_server *const servers[],
+		      unsigned int count, const struct scenario *sc,
+		      double seconds, unsigned int concurrency,
+		      struct round_result results_r[])
+{
 	struct slot slots[MAX_CONCURRENCY];
 	struct pollfd pfds[MAX_CONCURRENCY];
-	size_t lat_alloc = 4096, lat_count = 0;
-	double *latencies = malloc(lat_alloc * sizeof(double));
-	double start = now_secs(), end = start + seconds, t;
-	unsigned int i;
+	struct latencies lat[2];
+	double cpu_start[2], elapsed;
+	double start = now_secs(), end = start + seconds;
+	unsigned int i, c;
 
-	memset(result_r, 0, sizeof(*result_r));
+	memset(lat, 0, sizeof(lat));
+	for (c = 0; c < count; c++) {
+		memset(&results_r[c], 0, sizeof(results_r[c]));
+		cpu_start[c] = dc_server_cpu_secs(servers[c]);
+	}
 	for (i = 0; i < concurrency; i++)
-		slot_open(&slots[i], port, sc->own_address);
-	while ((t = now_secs()) < end) {
+		slot_open(&slots[i], servers[i % count]->imap_port,
+			  sc->own_address);
+	while (now_secs() < end) {
 		for (i = 0; i < concurrency; i++) {
 			pfds[i].fd = slots[i].fd;
 			pfds[i].events = POLLIN;
@@ -200,38 +225,38 @@ static void run_round(const struct dc_server *srv, const struct scenario *sc,
 			if (ret == 0)
 				continue;
 			if (ret > 0 && ok) {
-				if (lat_count == lat_alloc) {
-					lat_alloc *= 2;
-					latencies = realloc(latencies,
-						lat_alloc * sizeof(double));
-				}
-				latencies[lat_count++] =
-					elapsed_ms(&slots[i].start);
+				latencies_add(&lat[i % count],
+					      elapsed_ms(&slots[i].start));
 				slot_send(&slots[i], "c LOGOUT\r\n");
 			} else {
-				result_r->errors++;
+				results_r[i % count].errors++;
 			}
 			close(slots[i].fd);
-			slot_open(&slots[i], port, sc->own_address);
+			slot_open(&slots[i], servers[i % count]->imap_port,
+				  sc->own_address);
 		}
 	}
 	for (i = 0; i < concurrency; i++)
 		close(slots[i].fd);
+	elapsed = now_secs() - start;
 
-	result_r->logins = lat_count;
-	result_r->logins_per_sec = lat_count / (now_secs() - start);
-	/* let the last connections' processes finish and be reaped */
+	/* let the last connections' processes finish */
 	harness_msleep(200);
-	if (lat_count > 0) {
-		result_r->cpu_ms_per_login =
-			(dc_server_cpu_secs(srv) - cpu_start) * 1e3 / lat_count;
+	for (c = 0; c < count; c++) {
+		struct round_result *res = &results_r[c];
+
+		res->logins = lat[c].count;
+		res->logins_per_sec = lat[c].count / elapsed;
+		if (lat[c].count == 0)
+			continue;
+		res->cpu_ms_per_login = (dc_server_cpu_secs(servers[c]) -
+					 cpu_start[c]) * 1e3 / lat[c].count;
+		qsort(lat[c].values, lat[c].count, sizeof(double),
+		      cmp_double);
+		res->p50_ms = lat[c].values[lat[c].count / 2];
+		res->p99_ms = lat[c].values[(lat[c].count * 99) / 100];
+		free(lat[c].values);
 	}
-	if (lat_count > 0) {
-		qsort(latencies, lat_count, sizeof(double), cmp_double);
-		result_r->p50_ms = latencies[lat_count / 2];
-		result_r->p99_ms = latencies[(lat_count * 99) / 100];
-	}
-	free(latencies);
 }
 
 /* Is name one of the comma-separated items of list? */
@@ -255,15 +280,106 @@ static double median(double *values, unsigned int count)
 		(values[count / 2 - 1] + values[count / 2]) / 2;
 }
 
+/* median and min..max of values (sorted in place) */
+struct spread {
+	double median, min, max;
+};
+
+static struct spread spread_of(double *values, unsigned int count)
+{
+	struct spread sp;
+
+	sp.median = median(values, count);
+	sp.min = values[0];
+	sp.max = values[count - 1];
+	return sp;
+}
+
+/* Rounds for the absolute numbers: each server alone, in turn. */
+static unsigned int solo_rounds(unsigned int rounds)
+{
+	return (rounds + 2) / 3;
+}
+
+struct scenario_result {
+	struct spread rate[2], p50[2], p99[2], cpu[2];
+	struct spread thru_ratio, cpu_ratio;
+	unsigned int errors;
+};
+
+static void run_scenario(const struct dc_server *servers,
+			 const struct scenario *sc, unsigned int rounds,
+			 double seconds, unsigned int concurrency,
+			 struct scenario_result *result_r)
+{
+	unsigned int solo = solo_rounds(rounds), r, c;
+	double rate[2][MAX_ROUNDS], p50[2][MAX_ROUNDS], p99[2][MAX_ROUNDS];
+	double cpu[2][MAX_ROUNDS], thru_ratio[MAX_ROUNDS];
+	double cpu_ratio[MAX_ROUNDS];
+	struct round_result res[2];
+
+	memset(result_r, 0, sizeof(*result_r));
+	/* warm up both: processes started, caches filled */
+	for (c = 0; c < 2; c++) {
+		const struct dc_server *one[] = { &servers[c] };
+
+		run_round(one, 1, sc, seconds / 4, concurrency, res);
+	}
+	for (r = 0; r < solo; r++) {
+		for (c = 0; c < 2; c++) {
+			/* alternate which server goes first */
+			unsigned int which = (r + c) % 2;
+			const struct dc_server *one[] = { &servers[which] };
+
+			run_round(one, 1, sc, seconds, concurrency, res);
+			rate[which][r] = res[0].logins_per_sec;
+			p50[which][r] = res[0].p50_ms;
+			p99[which][r] = res[0].p99_ms;
+			cpu[which][r] = res[0].cpu_ms_per_login;
+			result_r->errors += res[0].errors;
+		}
+	}
+	for (c = 0; c < 2; c++) {
+		result_r->rate[c] = spread_of(rate[c], solo);
+		result_r->p50[c] = spread_of(p50[c], solo);
+		result_r->p99[c] = spread_of(p99[c], solo);
+		result_r->cpu[c] = spread_of(cpu[c], solo);
+	}
+	for (r = 0; r < rounds; r++) {
+		/* both at once; the servers swap connection slots every
+		   round */
+		unsigned int first = r % 2;
+		const struct dc_server *both[] = {
+			&servers[first], &servers[1 - first]
+		};
+
+		run_round(both, 2, sc, seconds, concurrency, res);
+		if (res[0].logins == 0 || res[1].logins == 0)
+			harness_die("%s: a server made no logins in a round",
+				    sc->name);
+		/* res[] follows both[], so servers[0]'s result is
+		   res[first] */
+		thru_ratio[r] = res[first].logins_per_sec /
+			res[1 - first].logins_per_sec;
+		cpu_ratio[r] = res[first].cpu_ms_per_login /
+			res[1 - first].cpu_ms_per_login;
+		result_r->errors += res[0].errors + res[1].errors;
+	}
+	result_r->thru_ratio = spread_of(thru_ratio, rounds);
+	result_r->cpu_ratio = spread_of(cpu_ratio, rounds);
+}
+
 int main(int argc, char *argv[])
 {
-	unsigned int rounds, concurrency, s, r, c, total_errors = 0;
+	unsigned int rounds, concurrency, s, c, total_errors = 0;
 	struct dc_server b, servers[2];
 	const char *names[2] = {
 		getenv("BENCH_AA") != NULL ? "stock-2" : "plugin", "stock"
 	};
+	const char *only = getenv("BENCH_ONLY");
 	double seconds;
 	char *root, *db, *passdb, *extra;
+	bool cgroups = true;
 	FILE *csv;
 
 	if (argc != 5) {
@@ -274,7 +390,7 @@ int main(int argc, char *argv[])
 	rounds = atoi(argv[1]);
 	seconds = atof(argv[2]);
 	concurrency = atoi(argv[3]);
-	if (rounds == 0 || rounds > 100 || concurrency == 0 ||
+	if (rounds == 0 || rounds > MAX_ROUNDS || concurrency < 2 ||
 	    concurrency > MAX_CONCURRENCY || seconds <= 0) {
 		fprintf(stderr, "bad arguments\n");
 		return 2;
@@ -324,79 +440,59 @@ int main(int argc, char *argv[])
 			       "auth_verbose = no\n%s%s", reuse, passdb);
 	dc_server_start(&servers[1], extra);
 	free(extra);
+	for (c = 0; c < 2; c++)
+		cgroups = dc_server_cpu_cgroup(&servers[c]) && cgroups;
 
 	csv = fopen(argv[4], "w");
 	if (csv == NULL)
 		harness_die("fopen(%s) failed: %s", argv[4], strerror(errno));
 	fprintf(csv, "scenario,server,logins_per_sec_median,"
 		"logins_per_sec_min,logins_per_sec_max,p50_ms,p99_ms,"
-		"cpu_ms_per_login,throughput_ratio,cpu_ratio\n");
-	printf("%u rounds of %.1f s per server and kind of user, "
-	       "%u concurrent connections\n", rounds, seconds, concurrency);
-	printf("ratios: medians over adjacent rounds of plugin/stock "
-	       "(throughput: higher is better; CPU per login: lower)\n\n");
-	printf("%-15s %-7s %9s %17s %7s %7s %8s %7s %7s\n", "users", "server",
-	       "logins/s", "(min..max)", "p50 ms", "p99 ms", "CPU ms", "thru",
-	       "CPU");
+		"cpu_ms_per_login,throughput_ratio,throughput_ratio_min,"
+		"throughput_ratio_max,cpu_ratio,cpu_ratio_min,"
+		"cpu_ratio_max\n");
+	printf("%u concurrent connections; CPU time from %s\n"
+	       "each server alone: %u rounds of %.1f s each "
+	       "(logins/s: median, min..max; latency and CPU per login: "
+	       "medians)\n"
+	       "same time: %u rounds of %.1f s with both servers loaded at "
+	       "once, half of the connections each; %s/%s ratios, median "
+	       "(min..max) of the rounds\n\n", concurrency,
+	       cgroups ? "each server's cgroup" : "/proc (clock ticks)",
+	       solo_rounds(rounds), seconds, rounds, seconds, names[0],
+	       names[1]);
+	printf("%-15s %-7s %9s %17s %7s %7s %8s\n", "users", "server",
+	       "logins/s", "(min..max)", "p50 ms", "p99 ms", "CPU ms");
 
 	for (s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
-		const char *only = getenv("BENCH_ONLY");
-		double rate[2][100], p50[2][100], p99[2][100], cpu[2][100];
-		double thru_ratio[100], cpu_ratio[100];
-		double med_rate[2], lo[2], hi[2], med_p50[2], med_p99[2];
-		double med_cpu[2], med_thru_ratio, med_cpu_ratio;
+		struct scenario_result res;
 
 		if (only != NULL && !list_has(only, scenarios[s].name))
 			continue;
-		/* warm up both: processes started, caches filled */
-		for (c = 0; c < 2; c++) {
-			struct round_result res;
-
-			run_round(&servers[c], &scenarios[s],
-				  seconds / 4, concurrency, &res);
-		}
-		for (r = 0; r < rounds; r++) {
-			for (c = 0; c < 2; c++) {
-				/* alternate which server goes first */
-				unsigned int which = (r + c) % 2;
-				struct round_result res;
-
-				run_round(&servers[which], &scenarios[s],
-					  seconds, concurrency, &res);
-				rate[which][r] = res.logins_per_sec;
-				p50[which][r] = res.p50_ms;
-				p99[which][r] = res.p99_ms;
-				cpu[which][r] = res.cpu_ms_per_login;
-				total_errors += res.errors;
-			}
-			thru_ratio[r] = rate[0][r] / rate[1][r];
-			cpu_ratio[r] = cpu[0][r] / cpu[1][r];
-		}
-		med_thru_ratio = median(thru_ratio, rounds);
-		med_cpu_ratio = median(cpu_ratio, rounds);
-		for (c = 0; c < 2; c++) {
-			med_rate[c] = median(rate[c], rounds);
-			lo[c] = rate[c][0];
-			hi[c] = rate[c][rounds - 1];
-			med_p50[c] = median(p50[c], rounds);
-			med_p99[c] = median(p99[c], rounds);
-			med_cpu[c] = median(cpu[c], rounds);
-		}
+		run_scenario(servers, &scenarios[s], rounds, seconds,
+			     concurrency, &res);
+		total_errors += res.errors;
 		for (c = 0; c < 2; c++) {
 			printf("%-15s %-7s %9.1f %8.1f..%-8.1f %7.1f %7.1f "
-			       "%8.2f", c == 0 ? scenarios[s].name : "",
-			       names[c], med_rate[c], lo[c], hi[c],
-			       med_p50[c], med_p99[c], med_cpu[c]);
-			if (c == 1)
-				printf(" %7.3f %7.3f", med_thru_ratio,
-				       med_cpu_ratio);
-			printf("\n");
+			       "%8.2f\n", c == 0 ? scenarios[s].name : "",
+			       names[c], res.rate[c].median, res.rate[c].min,
+			       res.rate[c].max, res.p50[c].median,
+			       res.p99[c].median, res.cpu[c].median);
 			fprintf(csv, "%s,%s,%.1f,%.1f,%.1f,%.2f,%.2f,%.3f,"
-				"%.3f,%.3f\n", scenarios[s].name, names[c],
-				med_rate[c], lo[c], hi[c], med_p50[c],
-				med_p99[c], med_cpu[c], med_thru_ratio,
-				med_cpu_ratio);
+				"%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n",
+				scenarios[s].name, names[c],
+				res.rate[c].median, res.rate[c].min,
+				res.rate[c].max, res.p50[c].median,
+				res.p99[c].median, res.cpu[c].median,
+				res.thru_ratio.median, res.thru_ratio.min,
+				res.thru_ratio.max, res.cpu_ratio.median,
+				res.cpu_ratio.min, res.cpu_ratio.max);
 		}
+		printf("  same time: throughput %.3f (%.3f..%.3f), "
+		       "CPU per login %.3f (%.3f..%.3f)\n",
+		       res.thru_ratio.median, res.thru_ratio.min,
+		       res.thru_ratio.max, res.cpu_ratio.median,
+		       res.cpu_ratio.min, res.cpu_ratio.max);
 	}
 	fclose(csv);
 	printf("\nunexpected replies or dropped connections: %u\n",
