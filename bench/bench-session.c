@@ -5,10 +5,13 @@
    server B. Proxied, the client logs in to A, which relays the whole
    session to B; referred, A answers the login with a referral and the
    client reads the mailbox on B. For each way this measures the CPU time
-   of all of A's processes (from /proc: the master, its live children and
-   the children it has reaped) and the bytes A sends the client after the
-   login reply.
-   usage: bench-session MESSAGES MESSAGE_SIZE SESSIONS CSV */
+   of all of A's processes (from A's own cgroup, or /proc where no cgroup
+   can be made), for the login and for the rest of the session, and the
+   bytes A sends the client after the login reply.
+   usage: bench-session MESSAGES MESSAGE_SIZE SESSIONS CSV
+   Environment: BENCH_REUSE=1 runs A's imap-login in Dovecot's
+   high-performance mode (service_count = 0), where a login does not
+   start a process. */
 
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
@@ -25,16 +28,13 @@
 
 #define IP "127.0.0.1"
 #define PASSWORD "Pw-bench"
-
-struct session_result {
-	unsigned long long bytes_after_login;
-	unsigned long long fetched_bytes;
-	double a_cpu_secs;
-};
+#define IDLE_MSECS 2000
+#define SETTLE_MSECS 100
 
 /* Wait until the server has no session processes left, so that their CPU
-   time has moved into the master's reaped-children counters. */
-static void wait_sessions_gone(const struct dc_server *srv)
+   time has moved into the master's reaped-children counters (for /proc).
+   With reuse, imap-login processes stay: only post-login ones count. */
+static void wait_sessions_gone(const struct dc_server *srv, bool reuse)
 {
 	unsigned int i;
 
@@ -54,7 +54,8 @@ static void wait_sessions_gone(const struct dc_server *srv)
 				continue;
 			path = harness_printf("/proc/%d/comm", pid);
 			comm = harness_read_file(path);
-			if (strncmp(comm, "imap", 4) == 0)
+			if (strcmp(comm, "imap\n") == 0 ||
+			    (!reuse && strcmp(comm, "imap-login\n") == 0))
 				busy = true;
 			free(comm);
 			free(path);
@@ -130,9 +131,37 @@ static const char *client_read_until(struct client *c, const char *prefix)
 	}
 }
 
+/* A's CPU time over one way's sessions, in seconds, split where the
+   client has its login reply (see main()). */
+struct a_cpu {
+	const struct dc_server *a;
+	double mark, login, after_login;
+};
+
+/* Add A's CPU time since the last mark to *bucket. */
+static void a_cpu_mark(struct a_cpu *cpu, double *bucket)
+{
+	double now = dc_server_cpu_secs(cpu->a);
+
+	if (bucket != NULL)
+		*bucket += now - cpu->mark;
+	cpu->mark = now;
+}
+
+/* Let A finish with a connection that has ended (its log lines, a
+   process exiting) before its CPU time is read. */
+static void a_settle(const struct dc_server *a, bool reuse)
+{
+	wait_sessions_gone(a, reuse);
+	harness_msleep(SETTLE_MSECS);
+}
+
 /* LOGIN as user on port, then work: SELECT, FETCH every body, LOGOUT.
-   Returns the bytes received after the login reply. */
-static unsigned long long work_session(in_port_t port, const char *user)
+   Returns the bytes received after the login reply. With cpu, A's CPU
+   time up to the login reply goes to cpu->login, the rest to
+   cpu->after_login. */
+static unsigned long long work_session(in_port_t port, const char *user,
+				       struct a_cpu *cpu, bool reuse)
 {
 	struct client *c = malloc(sizeof(*c));
 	unsigned long long after_login;
@@ -143,6 +172,8 @@ static unsigned long long work_session(in_port_t port, const char *user)
 	client_send(c, cmd);
 	if (strncmp(client_read_until(c, "b "), "b OK", 4) != 0)
 		harness_die("login as %s failed", user);
+	if (cpu != NULL)
+		a_cpu_mark(cpu, &cpu->login);
 	after_login = c->received - c->pos;
 	client_send(c, "c SELECT INBOX\r\n");
 	client_read_until(c, "c OK");
@@ -154,6 +185,10 @@ static unsigned long long work_session(in_port_t port, const char *user)
 	close(c->fd);
 	free(c);
 	free(cmd);
+	if (cpu != NULL) {
+		a_settle(cpu->a, reuse);
+		a_cpu_mark(cpu, &cpu->after_login);
+	}
 	return after_login;
 }
 
@@ -231,7 +266,10 @@ int main(int argc, char *argv[])
 	struct dc_server a, b;
 	char *root, *db, *passdb, *extra, port_b[8];
 	unsigned long long proxy_bytes = 0, referral_bytes = 0, fetched = 0;
-	double cpu0, proxy_cpu, referral_cpu, ratio;
+	unsigned long long ignored;
+	struct a_cpu proxy, referral;
+	double cpu0, mbytes, idle_cpu;
+	bool reuse = getenv("BENCH_REUSE") != NULL, cgroup;
 	FILE *csv;
 
 	if (argc != 5 || (messages = atoi(argv[1])) == 0 ||
@@ -265,58 +303,91 @@ int main(int argc, char *argv[])
 	free(passdb);
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	extra = harness_printf("auth_verbose = no\nlogin_plugin_dir = %s\n"
-			       "login_plugins = referral\n%s",
-			       REFERRAL_PLUGIN_DIR, passdb);
+			       "login_plugins = referral\n%s%s",
+			       REFERRAL_PLUGIN_DIR, !reuse ? "" :
+			       "service imap-login {\n  service_count = 0\n"
+			       "  process_min_avail = 2\n}\n", passdb);
 	dc_server_start(&a, extra);
 	free(extra);
+	cgroup = dc_server_cpu_cgroup(&a);
 
 	/* warm up B's indexes and both servers' processes */
-	fetched = work_session(b.imap_port, "worker");
-	(void)work_session(a.imap_port, "proxyworker");
-	{
-		unsigned long long ignored;
+	fetched = work_session(b.imap_port, "worker", NULL, reuse);
+	(void)work_session(a.imap_port, "proxyworker", NULL, reuse);
+	(void)referred_login(a.imap_port, &ignored);
+	wait_sessions_gone(&a, reuse);
 
-		(void)referred_login(a.imap_port, &ignored);
-	}
-	wait_sessions_gone(&a);
-
+	/* what A spends doing nothing, for comparison */
 	cpu0 = dc_server_cpu_secs(&a);
+	harness_msleep(IDLE_MSECS);
+	idle_cpu = (dc_server_cpu_secs(&a) - cpu0) * 1000 / IDLE_MSECS;
+
+	/* Proxied: the login ends with B's OK relayed by A; after it, A
+	   relays the session. Referred: the login ends with the referral
+	   and the client leaving A (A's work for that connection, its log
+	   lines included); after it, the client works on B. */
+	memset(&proxy, 0, sizeof(proxy));
+	memset(&referral, 0, sizeof(referral));
+	proxy.a = referral.a = &a;
+	a_cpu_mark(&proxy, NULL);
 	for (i = 0; i < sessions; i++)
-		proxy_bytes += work_session(a.imap_port, "proxyworker");
-	wait_sessions_gone(&a);
-	proxy_cpu = (dc_server_cpu_secs(&a) - cpu0) / sessions;
-
-	cpu0 = dc_server_cpu_secs(&a);
+		proxy_bytes += work_session(a.imap_port, "proxyworker",
+					    &proxy, reuse);
+	a_cpu_mark(&referral, NULL);
 	for (i = 0; i < sessions; i++) {
 		unsigned long long after;
 		in_port_t port = referred_login(a.imap_port, &after);
 
+		a_settle(&a, reuse);
+		a_cpu_mark(&referral, &referral.login);
 		referral_bytes += after;
-		(void)work_session(port, "worker");
+		(void)work_session(port, "worker", NULL, reuse);
+		a_settle(&a, reuse);
+		a_cpu_mark(&referral, &referral.after_login);
 	}
-	wait_sessions_gone(&a);
-	referral_cpu = (dc_server_cpu_secs(&a) - cpu0) / sessions;
-	ratio = referral_cpu / proxy_cpu;
 
+	mbytes = fetched / 1e6;
 	printf("a moved user reads %u messages (%.1f MB) on B, %u sessions "
-	       "each way; per session:\n", messages, fetched / 1e6, sessions);
-	printf("%-10s %16s %22s\n", "way", "A's CPU (ms)",
-	       "bytes A sent after login");
-	printf("%-10s %16.1f %22llu\n", "proxied", proxy_cpu * 1e3,
-	       proxy_bytes / sessions);
-	printf("%-10s %16.1f %22llu\n", "referred", referral_cpu * 1e3,
-	       referral_bytes / sessions);
-	printf("referred/proxied CPU on A: %.2f %%\n", ratio * 100);
+	       "each way; A's imap-login in %s mode; CPU time from %s\n",
+	       messages, mbytes, sessions,
+	       reuse ? "high-performance" : "the default (high-security)",
+	       cgroup ? "A's cgroup" : "/proc (clock ticks)");
+	printf("per session: %-9s %10s %10s %10s %14s\n", "way",
+	       "A's CPU ms", "login", "after it", "bytes A sent");
+	for (i = 0; i < 2; i++) {
+		const struct a_cpu *cpu = i == 0 ? &proxy : &referral;
+
+		printf("             %-9s %10.2f %10.2f %10.2f %14llu\n",
+		       i == 0 ? "proxied" : "referred",
+		       (cpu->login + cpu->after_login) * 1e3 / sessions,
+		       cpu->login * 1e3 / sessions,
+		       cpu->after_login * 1e3 / sessions,
+		       (i == 0 ? proxy_bytes : referral_bytes) / sessions);
+	}
+	printf("A when idle: %.3f ms of CPU per second\n", idle_cpu * 1e3);
+	printf("referred/proxied CPU on A: %.2f %% of the whole session, "
+	       "%.3f %% after the login; relaying costs A %.2f ms per MB\n",
+	       100 * (referral.login + referral.after_login) /
+	       (proxy.login + proxy.after_login),
+	       100 * referral.after_login / proxy.after_login,
+	       proxy.after_login * 1e3 / sessions / mbytes);
 
 	csv = fopen(argv[4], "w");
 	if (csv == NULL)
 		harness_die("fopen(%s) failed", argv[4]);
-	fprintf(csv, "way,a_cpu_ms_per_session,bytes_after_login,"
-		"mailbox_bytes\n");
-	fprintf(csv, "proxied,%.1f,%llu,%llu\n", proxy_cpu * 1e3,
-		proxy_bytes / sessions, fetched);
-	fprintf(csv, "referred,%.1f,%llu,%llu\n", referral_cpu * 1e3,
-		referral_bytes / sessions, fetched);
+	fprintf(csv, "mode,way,mailbox_bytes,a_cpu_ms_per_session,"
+		"a_cpu_ms_login,a_cpu_ms_after_login,bytes_after_login\n");
+	for (i = 0; i < 2; i++) {
+		const struct a_cpu *cpu = i == 0 ? &proxy : &referral;
+
+		fprintf(csv, "%s,%s,%llu,%.3f,%.3f,%.3f,%llu\n",
+			reuse ? "high-performance" : "default",
+			i == 0 ? "proxied" : "referred", fetched,
+			(cpu->login + cpu->after_login) * 1e3 / sessions,
+			cpu->login * 1e3 / sessions,
+			cpu->after_login * 1e3 / sessions,
+			(i == 0 ? proxy_bytes : referral_bytes) / sessions);
+	}
 	fclose(csv);
 
 	dc_server_stop(&a);
