@@ -15,7 +15,9 @@
    Environment: BENCH_ONLY=<users>[,<users>...] runs those kinds only;
    BENCH_AA=1 runs the same comparison with the plugin loaded into neither
    server, which shows how far apart two identical servers measure here
-   (the noise floor of the ratios); BENCH_REUSE=1 runs imap-login in
+   (the noise floor of the ratios); BENCH_NOOP=1 loads a login plugin
+   that does nothing (noop-plugin.c) instead of the referral plugin: what
+   loading any login plugin costs; BENCH_REUSE=1 runs imap-login in
    Dovecot's high-performance mode (service_count = 0: processes serve many
    connections, so a login plugin is loaded once, not per connection).
    One login is a whole connection: connect, greeting, LOGIN, the tagged
@@ -373,8 +375,10 @@ int main(int argc, char *argv[])
 {
 	unsigned int rounds, concurrency, s, c, total_errors = 0;
 	struct dc_server b, servers[2];
+	bool aa = getenv("BENCH_AA") != NULL;
+	bool noop = getenv("BENCH_NOOP") != NULL;
 	const char *names[2] = {
-		getenv("BENCH_AA") != NULL ? "stock-2" : "plugin", "stock"
+		aa ? "stock-2" : noop ? "noop" : "plugin", "stock"
 	};
 	const char *only = getenv("BENCH_ONLY");
 	double seconds;
@@ -431,9 +435,9 @@ int main(int argc, char *argv[])
 	extra = harness_printf("mail_max_userip_connections = 0\n"
 			       "auth_verbose = no\n%s"
 			       "login_plugin_dir = %s\nlogin_plugins = %s\n"
-			       "%s", reuse, REFERRAL_PLUGIN_DIR,
-			       getenv("BENCH_AA") != NULL ? "" : "referral",
-			       passdb);
+			       "%s", reuse,
+			       noop ? NOOP_PLUGIN_DIR : REFERRAL_PLUGIN_DIR,
+			       aa ? "" : noop ? "noop" : "referral", passdb);
 	dc_server_start(&servers[0], extra);
 	free(extra);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
