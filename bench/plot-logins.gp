@@ -5,7 +5,7 @@
 set terminal pngcairo size 900,500 font ",11"
 set output out
 set title "Dovecot 2.3.19.1 logins per second, with and without the referral plugin"
-set ylabel "logins/s (median of rounds; bars: min..max)"
+set ylabel "logins/s, each server alone (median of rounds; bars: min..max)"
 set style data histograms
 set style histogram errorbars gap 2 lw 1
 set style fill solid 0.8 border -1
