@@ -3,13 +3,14 @@
 /* Login throughput and latency, with the plugin and without, side by side:
    server "plugin" and server "stock" have the same configuration and the
    same SQLite passdb, except that "plugin" loads the module. For each kind
-   of user the rounds alternate between the two servers, so that a noisy
-   machine affects both alike. Reported per server: the median of the
-   rounds' logins per second and their spread, latency, and the CPU time
-   all of the server's processes spent per login (from /proc). The ratios
-   compare adjacent rounds of the two servers: the median of the
-   plugin/stock throughput ratios, and of the plugin/stock CPU-per-login
-   ratios.
+   of user, rounds with each server alone (alternating which goes first)
+   give per server the median of the rounds' logins per second and their
+   spread, the latency, and the CPU time all of the server's processes
+   spent per login (from each server's cgroup, or /proc where none can be
+   made). The ratios come from rounds with both servers loaded at once,
+   half of the connections each, so that both see the same machine: the
+   medians and spreads of the rounds' plugin/stock throughput ratios and
+   CPU-per-login ratios.
 
    usage: bench-logins ROUNDS SECONDS CONCURRENCY CSV
    Environment: BENCH_ONLY=<users>[,<users>...] runs those kinds only;
@@ -313,7 +314,11 @@ static struct spread spread_of(double *values, unsigned int count)
 /* Rounds for the absolute numbers: each server alone, in turn. */
 static unsigned int solo_rounds(unsigned int rounds)
 {
-	return (rounds + 3) / 4;
+	/* two or more, so that each server goes first once, except in the
+	   one-round smoke run */
+	if (rounds == 1)
+		return 1;
+	return rounds < 8 ? 2 : (rounds + 3) / 4;
 }
 
 struct scenario_result {
@@ -407,7 +412,9 @@ int main(int argc, char *argv[])
 	rounds = atoi(argv[1]);
 	seconds = atof(argv[2]);
 	concurrency = atoi(argv[3]);
-	if (rounds == 0 || rounds > MAX_ROUNDS || concurrency < 2 ||
+	/* an even concurrency: both servers get as many connections */
+	if (rounds == 0 || rounds > MAX_ROUNDS || concurrency == 0 ||
+	    concurrency % 2 != 0 ||
 	    concurrency > MAX_CONCURRENCY || seconds <= 0) {
 		fprintf(stderr, "bad arguments\n");
 		return 2;
@@ -457,8 +464,11 @@ int main(int argc, char *argv[])
 			       "auth_verbose = no\n%s%s", reuse, passdb);
 	dc_server_start(&servers[1], extra);
 	free(extra);
-	for (c = 0; c < 2; c++)
-		cgroups = dc_server_cpu_cgroup(&servers[c]) && cgroups;
+	/* both servers' CPU time counted the same way, or the ratios would
+	   compare two ways of counting */
+	cgroups = dc_server_cpu_cgroup(&servers[0]);
+	if (cgroups != dc_server_cpu_cgroup(&servers[1]))
+		harness_die("a cgroup could be made for one server only");
 
 	csv = fopen(argv[4], "w");
 	if (csv == NULL)
@@ -468,14 +478,15 @@ int main(int argc, char *argv[])
 		"cpu_ms_per_login,throughput_ratio,throughput_ratio_min,"
 		"throughput_ratio_max,cpu_ratio,cpu_ratio_min,"
 		"cpu_ratio_max\n");
-	printf("%u concurrent connections; CPU time from %s\n"
+	printf("%u concurrent connections; CPU time from %s%s\n"
 	       "each server alone: %u rounds of %.1f s each "
 	       "(logins/s: median, min..max; latency and CPU per login: "
 	       "medians)\n"
 	       "same time: %u rounds of %.1f s with both servers loaded at "
 	       "once, half of the connections each; %s/%s ratios, median "
 	       "(min..max) of the rounds\n\n", concurrency,
-	       cgroups ? "each server's cgroup" : "/proc (clock ticks)",
+	       cgroups ? "each server's cgroup, like " : "",
+	       cgroups ? servers[0].cpu_cgroup : "/proc (clock ticks)",
 	       solo_rounds(rounds), seconds, rounds, seconds, names[0],
 	       names[1]);
 	printf("%-15s %-7s %9s %17s %7s %7s %8s\n", "users", "server",

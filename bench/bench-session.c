@@ -174,7 +174,9 @@ static unsigned long long work_session(in_port_t port, const char *user,
 		harness_die("login as %s failed", user);
 	if (cpu != NULL)
 		a_cpu_mark(cpu, &cpu->login);
-	after_login = c->received - c->pos;
+	/* what came before the reply's end; the rest of the buffer came
+	   after it */
+	after_login = c->received - (c->len - c->pos);
 	client_send(c, "c SELECT INBOX\r\n");
 	client_read_until(c, "c OK");
 	client_send(c, "d FETCH 1:* BODY.PEEK[]\r\n");
@@ -315,7 +317,7 @@ int main(int argc, char *argv[])
 	fetched = work_session(b.imap_port, "worker", NULL, reuse);
 	(void)work_session(a.imap_port, "proxyworker", NULL, reuse);
 	(void)referred_login(a.imap_port, &ignored);
-	wait_sessions_gone(&a, reuse);
+	a_settle(&a, reuse);
 
 	/* what A spends doing nothing, for comparison */
 	cpu0 = dc_server_cpu_secs(&a);
@@ -351,7 +353,7 @@ int main(int argc, char *argv[])
 	       "each way; A's imap-login in %s mode; CPU time from %s\n",
 	       messages, mbytes, sessions,
 	       reuse ? "high-performance" : "the default (high-security)",
-	       cgroup ? "A's cgroup" : "/proc (clock ticks)");
+	       cgroup ? a.cpu_cgroup : "/proc (clock ticks)");
 	printf("per session: %-9s %10s %10s %10s %14s\n", "way",
 	       "A's CPU ms", "login", "after it", "bytes A sent");
 	for (i = 0; i < 2; i++) {
@@ -365,12 +367,19 @@ int main(int argc, char *argv[])
 		       (i == 0 ? proxy_bytes : referral_bytes) / sessions);
 	}
 	printf("A when idle: %.3f ms of CPU per second\n", idle_cpu * 1e3);
-	printf("referred/proxied CPU on A: %.2f %% of the whole session, "
-	       "%.3f %% after the login; relaying costs A %.2f ms per MB\n",
-	       100 * (referral.login + referral.after_login) /
-	       (proxy.login + proxy.after_login),
-	       100 * referral.after_login / proxy.after_login,
-	       proxy.after_login * 1e3 / sessions / mbytes);
+	if (proxy.after_login > 0) {
+		printf("referred/proxied CPU on A: %.2f %% of the whole "
+		       "session, %.3f %% after the login; relaying costs A "
+		       "%.2f ms per MB\n",
+		       100 * (referral.login + referral.after_login) /
+		       (proxy.login + proxy.after_login),
+		       100 * referral.after_login / proxy.after_login,
+		       proxy.after_login * 1e3 / sessions / mbytes);
+	} else {
+		/* /proc's clock ticks and a tiny session */
+		printf("referred/proxied CPU on A: not measured, relaying "
+		       "took less CPU than the clock counts\n");
+	}
 
 	csv = fopen(argv[4], "w");
 	if (csv == NULL)

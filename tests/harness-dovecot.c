@@ -259,6 +259,16 @@ static bool cgroup_move(const char *procs, pid_t pid)
 	return fclose(f) == 0 && ok;
 }
 
+static bool cgroup_mkdir(const char *dir)
+{
+	if (mkdir(dir, 0755) == 0)
+		return true;
+	/* a run that died (harness_die() stops the servers but leaves their
+	   cgroups) leaves an empty one behind: one with this name is such a
+	   leftover */
+	return errno == EEXIST && rmdir(dir) == 0 && mkdir(dir, 0755) == 0;
+}
+
 bool dc_server_cpu_cgroup(struct dc_server *srv)
 {
 	/* cgroup v1's cpuacct controller, then v2 (Debian 12 mounts the
@@ -281,7 +291,7 @@ bool dc_server_cpu_cgroup(struct dc_server *srv)
 		DIR *proc;
 		struct dirent *d;
 
-		if (mkdir(dir, 0755) < 0 || access(usage, R_OK) < 0 ||
+		if (!cgroup_mkdir(dir) || access(usage, R_OK) < 0 ||
 		    !cgroup_move(procs, srv->pid)) {
 			(void)rmdir(dir);
 			free(dir);
