@@ -18,7 +18,6 @@
 #include "harness-net.h"
 #include "harness-passdb.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,28 +38,22 @@ static void wait_sessions_gone(const struct dc_server *srv, bool reuse)
 	unsigned int i;
 
 	for (i = 0; i < 100; i++) {
-		DIR *dir = opendir("/proc");
-		struct dirent *d;
+		unsigned int count, j;
+		pid_t *children = dc_server_children(srv, &count);
 		bool busy = false;
 
-		while ((d = readdir(dir)) != NULL) {
-			pid_t pid = atoi(d->d_name), ppid;
-			char *path, *comm;
+		for (j = 0; j < count; j++) {
+			char *path = harness_printf("/proc/%d/comm",
+						    children[j]);
+			char *comm = harness_read_file(path);
 
-			if (pid <= 0)
-				continue;
-			if (harness_proc_ppid(pid, &ppid) < 0 ||
-			    ppid != srv->pid)
-				continue;
-			path = harness_printf("/proc/%d/comm", pid);
-			comm = harness_read_file(path);
 			if (strcmp(comm, "imap\n") == 0 ||
 			    (!reuse && strcmp(comm, "imap-login\n") == 0))
 				busy = true;
 			free(comm);
 			free(path);
 		}
-		closedir(dir);
+		free(children);
 		if (!busy)
 			return;
 		harness_msleep(50);

@@ -239,11 +239,33 @@ static int proc_stat(pid_t pid, unsigned long long *ticks_r, pid_t *ppid_r)
 	return ret;
 }
 
-int harness_proc_ppid(pid_t pid, pid_t *ppid_r)
+pid_t *dc_server_children(const struct dc_server *srv, unsigned int *count_r)
 {
-	unsigned long long ticks;
+	DIR *dir = opendir("/proc");
+	struct dirent *d;
+	pid_t *pids = NULL;
+	unsigned int count = 0, alloc = 0;
 
-	return proc_stat(pid, &ticks, ppid_r);
+	if (dir == NULL)
+		harness_die("opendir(/proc) failed: %s", strerror(errno));
+	while ((d = readdir(dir)) != NULL) {
+		pid_t pid = atoi(d->d_name), ppid;
+		unsigned long long ticks;
+
+		if (pid <= 0 || proc_stat(pid, &ticks, &ppid) < 0 ||
+		    ppid != srv->pid)
+			continue;
+		if (count == alloc) {
+			alloc = alloc == 0 ? 32 : alloc * 2;
+			pids = realloc(pids, alloc * sizeof(*pids));
+			if (pids == NULL)
+				harness_die("out of memory");
+		}
+		pids[count++] = pid;
+	}
+	closedir(dir);
+	*count_r = count;
+	return pids;
 }
 
 /* Move process pid into the cgroup whose cgroup.procs file is procs. */
@@ -288,8 +310,8 @@ bool dc_server_cpu_cgroup(struct dc_server *srv)
 					   srv->name, (int)srv->pid);
 		char *procs = harness_printf("%s/cgroup.procs", dir);
 		char *usage = harness_printf("%s/%s", dir, kinds[i].usage_file);
-		DIR *proc;
-		struct dirent *d;
+		pid_t *children;
+		unsigned int count, j;
 
 		if (!cgroup_mkdir(dir) || access(usage, R_OK) < 0 ||
 		    !cgroup_move(procs, srv->pid)) {
@@ -301,17 +323,15 @@ bool dc_server_cpu_cgroup(struct dc_server *srv)
 		}
 		/* children forked from now on are born in the cgroup; move
 		   the ones the master has already started */
-		proc = opendir("/proc");
-		while (proc != NULL && (d = readdir(proc)) != NULL) {
-			pid_t pid = atoi(d->d_name), ppid;
-
-			if (pid > 0 && harness_proc_ppid(pid, &ppid) == 0 &&
-			    ppid == srv->pid && !cgroup_move(procs, pid) &&
-			    kill(pid, 0) == 0)
-				harness_die("cannot move %d into %s", pid, dir);
+		children = dc_server_children(srv, &count);
+		for (j = 0; j < count; j++) {
+			if (!cgroup_move(procs, children[j]) &&
+			    kill(children[j], 0) == 0) {
+				harness_die("cannot move %d into %s",
+					    children[j], dir);
+			}
 		}
-		if (proc != NULL)
-			closedir(proc);
+		free(children);
 		free(procs);
 		srv->cpu_cgroup = dir;
 		srv->cpu_usage_path = usage;
@@ -342,21 +362,19 @@ static double cgroup_cpu_secs(const struct dc_server *srv)
 
 static double proc_cpu_secs(const struct dc_server *srv)
 {
-	DIR *dir = opendir("/proc");
-	struct dirent *d;
 	unsigned long long ticks = 0, t;
-	pid_t ppid;
+	unsigned int count, i;
+	pid_t ppid, *children;
 
-	if (dir == NULL || proc_stat(srv->pid, &ticks, &ppid) < 0)
+	if (proc_stat(srv->pid, &ticks, &ppid) < 0)
 		harness_die("cannot read /proc for %s", srv->name);
-	while ((d = readdir(dir)) != NULL) {
-		pid_t pid = atoi(d->d_name);
-
-		if (pid > 0 && pid != srv->pid &&
-		    proc_stat(pid, &t, &ppid) == 0 && ppid == srv->pid)
+	children = dc_server_children(srv, &count);
+	for (i = 0; i < count; i++) {
+		/* a child that has just exited is counted once reaped */
+		if (proc_stat(children[i], &t, &ppid) == 0)
 			ticks += t;
 	}
-	closedir(dir);
+	free(children);
 	return (double)ticks / sysconf(_SC_CLK_TCK);
 }
 

@@ -67,7 +67,8 @@ bool dc_server_cpu_cgroup(struct dc_server *srv);
    the master's live children, i.e. every Dovecot service process, and the
    children it has reaped). */
 double dc_server_cpu_secs(const struct dc_server *srv);
-/* The parent of process pid, from /proc; -1 if it is gone. */
-int harness_proc_ppid(pid_t pid, pid_t *ppid_r);
+/* The master's children right now (every Dovecot service process), from
+   /proc: a malloc()ed array of *count_r pids. */
+pid_t *dc_server_children(const struct dc_server *srv, unsigned int *count_r);
 
 #endif

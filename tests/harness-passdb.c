@@ -74,6 +74,12 @@ void passdb_exec_sql(const char *db_path, const char *sql)
 	chmod(db_path, 0644);
 }
 
+char *passdb_block(const char *driver, const char *args)
+{
+	return harness_printf("passdb {\n  driver = %s\n  args = %s\n}\n",
+			      driver, args);
+}
+
 char *passdb_sql_block(const char *db_path, const char *name,
 		       const char *password_query)
 {
@@ -83,8 +89,7 @@ char *passdb_sql_block(const char *db_path, const char *name,
 	conf = harness_printf("driver = sqlite\nconnect = %s\n"
 			      "password_query = %s\n", db_path, password_query);
 	harness_write_file(conf_path, conf);
-	block = harness_printf("passdb {\n  driver = sql\n  args = %s\n}\n",
-			       conf_path);
+	block = passdb_block("sql", conf_path);
 	free(conf);
 	free(conf_path);
 	return block;

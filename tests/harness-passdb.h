@@ -19,6 +19,9 @@ void passdb_create(const char *db_path, const struct passdb_user *users,
    db_path, creating it if needed and leaving it readable by Dovecot. */
 void passdb_exec_sql(const char *db_path, const char *sql);
 
+/* A "passdb { driver = <driver> args = <args> }" block (malloc()ed). */
+char *passdb_block(const char *driver, const char *args);
+
 /* A "passdb { driver = sql ... }" block (malloc()ed) whose sql.conf.ext,
    written beside the database as <db_path>.<name>.conf.ext, runs
    password_query against db_path. */

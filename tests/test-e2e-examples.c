@@ -43,8 +43,7 @@ static char *sql_example_block(const char *name, const char *example,
 	char *block;
 
 	harness_write_file(path, conf);
-	block = harness_printf("passdb {\n  driver = sql\n  args = %s\n}\n",
-			       path);
+	block = passdb_block("sql", path);
 	free(conf);
 	free(path);
 	return block;
@@ -84,9 +83,8 @@ static void servers_setup(void)
 		"dovecot-sql-sqlite.conf.ext", db));
 	start(&forward_all, "forward-all", sql_example_block("forward-all",
 		"dovecot-sql-forward-all.conf.ext", db));
-	start(&passwd_file, "passwd-file", harness_printf(
-		"passdb {\n  driver = passwd-file\n"
-		"  args = " EXAMPLES "/passwd-file/users\n}\n"));
+	start(&passwd_file, "passwd-file", passdb_block("passwd-file",
+		EXAMPLES "/passwd-file/users"));
 	free(db);
 }
 

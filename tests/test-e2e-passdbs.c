@@ -120,15 +120,16 @@ static void start_a(struct dc_server *srv, const char *name,
 		    const char *passdb_args, const char *driver,
 		    const char *extra)
 {
+	char *passdb = passdb_block(driver, passdb_args);
 	char *conf = harness_printf(
 		"!include " EXAMPLES "/conf.d/10-referral.conf\n"
-		"login_plugin_dir = %s\n%s"
-		"passdb {\n  driver = %s\n  args = %s\n}\n",
-		REFERRAL_PLUGIN_DIR, extra, driver, passdb_args);
+		"login_plugin_dir = %s\n%s%s",
+		REFERRAL_PLUGIN_DIR, extra, passdb);
 
 	dc_server_init(srv, root, name);
 	dc_server_start(srv, conf);
 	free(conf);
+	free(passdb);
 }
 
 static const char *t_cache_settings(void)
