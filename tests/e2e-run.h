@@ -9,4 +9,8 @@
    the tests in this process, for tests that change the system. */
 int e2e_run_suite(Suite *suite, bool fork);
 
+/* Assert that a reply line starts with prefix; the failure shows it. */
+#define e2e_assert_starts(line, prefix) \
+	ck_assert_msg(harness_starts_with(line, prefix), "got: %s", line)
+
 #endif

@@ -54,6 +54,11 @@ char *harness_printf(const char *fmt, ...)
 	return str;
 }
 
+bool harness_starts_with(const char *str, const char *prefix)
+{
+	return strncmp(str, prefix, strlen(prefix)) == 0;
+}
+
 void harness_msleep(unsigned int msecs)
 {
 	struct timespec ts = { msecs / 1000, (msecs % 1000) * 1000000L };

@@ -15,6 +15,8 @@ void harness_die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 /* asprintf() that dies when out of memory. */
 char *harness_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Does str begin with prefix? (A reply line with an expected start.) */
+bool harness_starts_with(const char *str, const char *prefix);
 void harness_msleep(unsigned int msecs);
 
 /* Make a fresh 0755 directory under /tmp for one test run. */

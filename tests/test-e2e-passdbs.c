@@ -213,11 +213,6 @@ static void servers_teardown(void)
 	harness_remove_root(root);
 }
 
-static bool starts_with(const char *str, const char *prefix)
-{
-	return strncmp(str, prefix, strlen(prefix)) == 0;
-}
-
 enum scenario {
 	SCENARIO_LOCAL, SCENARIO_NOLOGIN, SCENARIO_SUGGEST, SCENARIO_PROXY,
 	SCENARIO_WRONG_PASSWORD, SCENARIO_BAD_VALUE, SCENARIO_COUNT
@@ -239,9 +234,10 @@ START_TEST(test_scenario)
 	case SCENARIO_LOCAL:
 		reply = imap_command(&conn, "b", "LOGIN local " PASSWORD);
 		ck_assert_ptr_nonnull(reply);
-		ck_assert_msg(starts_with(reply, "b OK [CAPABILITY IMAP4rev1 ")
-			      && strstr(reply, "] Logged in") != NULL,
-			      "got: %s", reply);
+		ck_assert_msg(harness_starts_with(reply,
+			"b OK [CAPABILITY IMAP4rev1 ") &&
+			strstr(reply, "] Logged in") != NULL,
+			"got: %s", reply);
 		break;
 	case SCENARIO_NOLOGIN:
 		expected = harness_printf("b NO [REFERRAL imap://moved;AUTH=*@"
@@ -258,17 +254,16 @@ START_TEST(test_scenario)
 		free(reply);
 		reply = imap_read_line(&conn);
 		ck_assert_ptr_nonnull(reply);
-		ck_assert_msg(starts_with(reply, "* OK [CAPABILITY IMAP4rev1 "),
-			      "got: %s", reply);
+		e2e_assert_starts(reply, "* OK [CAPABILITY IMAP4rev1 ");
 		break;
 	case SCENARIO_PROXY:
 		reply = imap_command(&conn, "b", "LOGIN proxied " PASSWORD);
 		ck_assert_ptr_nonnull(reply);
-		ck_assert_msg(starts_with(reply, "b OK "), "got: %s", reply);
+		e2e_assert_starts(reply, "b OK ");
 		free(reply);
 		reply = imap_command(&conn, "c", "SELECT INBOX");
 		ck_assert_ptr_nonnull(reply);
-		ck_assert_msg(starts_with(reply, "c OK "), "got: %s", reply);
+		e2e_assert_starts(reply, "c OK ");
 		ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
 		ck_assert(dc_server_log_wait(srv, "proxy(proxied,"));
 		break;
@@ -315,7 +310,7 @@ static void assert_plain_login(struct dc_server *srv, const char *user)
 {
 	char *reply = login_reply(srv, user);
 
-	ck_assert_msg(starts_with(reply, "b OK [CAPABILITY IMAP4rev1 "),
+	ck_assert_msg(harness_starts_with(reply, "b OK [CAPABILITY IMAP4rev1 "),
 		      "%s: got %s", srv->name, reply);
 	free(reply);
 }

@@ -21,11 +21,6 @@
 	"Login not possible on this server right now, " \
 	"contact your administrator."
 
-static bool starts_with(const char *str, const char *prefix)
-{
-	return strncmp(str, prefix, strlen(prefix)) == 0;
-}
-
 /* base64 of "\0user\0password", from the AUTHENTICATE PLAIN command */
 static char *plain_b64(const char *user)
 {
@@ -44,8 +39,8 @@ static char *read_until(struct imap_conn *conn, const char *prefix1,
 	char *line;
 
 	while ((line = imap_read_line(conn)) != NULL) {
-		if (starts_with(line, prefix1) ||
-		    (prefix2 != NULL && starts_with(line, prefix2)))
+		if (harness_starts_with(line, prefix1) ||
+		    (prefix2 != NULL && harness_starts_with(line, prefix2)))
 			return line;
 		free(line);
 	}
@@ -86,7 +81,7 @@ static char *submission_login(struct imap_conn *conn,
 	free(command(conn, "EHLO client.example", "250 ", NULL));
 	cmd = harness_printf("AUTH PLAIN %s", b64);
 	reply = command(conn, cmd, "2", "5");
-	if (reply == NULL || starts_with(reply, "5") == false)
+	if (reply == NULL || harness_starts_with(reply, "5") == false)
 		ck_assert_ptr_nonnull(reply);
 	free(cmd);
 	free(b64);
@@ -187,8 +182,8 @@ START_TEST(test_text_protocols_suggest_logs_in)
 	struct imap_conn conn;
 	char *reply = protocols[_i].login(&conn, &e2e.a, "suggest");
 
-	ck_assert_msg(starts_with(reply, "+OK Logged in") ||
-		      starts_with(reply, "235 "), "got: %s", reply);
+	ck_assert_msg(harness_starts_with(reply, "+OK Logged in") ||
+		      harness_starts_with(reply, "235 "), "got: %s", reply);
 	free(reply);
 	imap_disconnect(&conn);
 }

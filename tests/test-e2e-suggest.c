@@ -19,11 +19,6 @@
 	"Logged in, but you should use this server instead."
 #define POST_LOGIN_CAPABILITY "* OK [CAPABILITY IMAP4rev1 "
 
-static bool starts_with(const char *str, const char *prefix)
-{
-	return strncmp(str, prefix, strlen(prefix)) == 0;
-}
-
 static unsigned int count_lines_starting(const char *transcript,
 					 const char *prefix)
 {
@@ -31,7 +26,7 @@ static unsigned int count_lines_starting(const char *transcript,
 	const char *line = transcript;
 
 	while (*line != '\0') {
-		if (starts_with(line, prefix))
+		if (harness_starts_with(line, prefix))
 			count++;
 		line = strstr(line, "\r\n");
 		if (line == NULL)
@@ -57,24 +52,21 @@ static void assert_logged_in_session(struct imap_conn *conn)
 	char *line = imap_read_line(conn);
 
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(starts_with(line, POST_LOGIN_CAPABILITY) &&
+	ck_assert_msg(harness_starts_with(line, POST_LOGIN_CAPABILITY) &&
 		      strstr(line, "] Logged in") != NULL, "got: %s", line);
 	free(line);
 
 	line = imap_command(conn, "c", "NOOP");
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(starts_with(line, "c OK NOOP completed"), "got: %s",
-		      line);
+	e2e_assert_starts(line, "c OK NOOP completed");
 	free(line);
 	line = imap_command(conn, "d", "SELECT INBOX");
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(starts_with(line, "d OK [READ-WRITE] Select completed"),
-		      "got: %s", line);
+	e2e_assert_starts(line, "d OK [READ-WRITE] Select completed");
 	free(line);
 	line = imap_command(conn, "e", "LIST \"\" *");
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(starts_with(line, "e OK List completed"), "got: %s",
-		      line);
+	e2e_assert_starts(line, "e OK List completed");
 	free(line);
 	ck_assert(strstr(conn->transcript, "* LIST (") != NULL);
 	/* one tagged reply for the login, no more */
@@ -113,7 +105,7 @@ START_TEST(test_suggest_after_capability_command)
 	free(line);
 	line = imap_read_line(&conn);
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(starts_with(line, "* CAPABILITY IMAP4rev1 ") &&
+	ck_assert_msg(harness_starts_with(line, "* CAPABILITY IMAP4rev1 ") &&
 		      strstr(line, " UIDPLUS ") != NULL, "got: %s", line);
 	free(line);
 	line = imap_read_line(&conn);
@@ -122,8 +114,7 @@ START_TEST(test_suggest_after_capability_command)
 	free(line);
 	line = imap_command(&conn, "c", "NOOP");
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(starts_with(line, "c OK NOOP completed"), "got: %s",
-		      line);
+	e2e_assert_starts(line, "c OK NOOP completed");
 	free(line);
 	imap_disconnect(&conn);
 	free(expected);
@@ -209,10 +200,8 @@ START_TEST(test_suggest_pipelining)
 	}
 	ck_assert_uint_eq(count, 3);
 	ck_assert_str_eq(tagged[0], expected);
-	ck_assert_msg(starts_with(tagged[1], "c OK NOOP completed"), "got: %s",
-		      tagged[1]);
-	ck_assert_msg(starts_with(tagged[2], "d OK Logout completed"),
-		      "got: %s", tagged[2]);
+	e2e_assert_starts(tagged[1], "c OK NOOP completed");
+	e2e_assert_starts(tagged[2], "d OK Logout completed");
 	/* the capabilities came between b's OK and c's */
 	ck_assert(strstr(conn.transcript, "\r\n" POST_LOGIN_CAPABILITY) <
 		  strstr(conn.transcript, "\r\nc OK"));
@@ -230,13 +219,12 @@ START_TEST(test_suggest_post_login_failure_gets_bye)
 	bool bye = false;
 
 	ck_assert_ptr_nonnull(reply);
-	ck_assert_msg(starts_with(reply, "b OK [REFERRAL imap://suggestbroken;"),
-		      "got: %s", reply);
+	e2e_assert_starts(reply, "b OK [REFERRAL imap://suggestbroken;");
 	free(reply);
 	/* the imap process cannot set up the mail user: the connection ends
 	   with a BYE, not with a usable session */
 	while ((line = imap_read_line(&conn)) != NULL) {
-		if (starts_with(line, "* BYE "))
+		if (harness_starts_with(line, "* BYE "))
 			bye = true;
 		free(line);
 	}
@@ -305,13 +293,13 @@ START_TEST(test_suggest_invalid_target_plain_login)
 	char *reply = e2e_login_a(&conn, "LOGIN suggestbad " E2E_PASSWORD);
 
 	ck_assert_ptr_nonnull(reply);
-	ck_assert_msg(starts_with(reply, "b OK [CAPABILITY IMAP4rev1 ") &&
-		      strstr(reply, "] Logged in") != NULL, "got: %s", reply);
+	ck_assert_msg(harness_starts_with(reply,
+		"b OK [CAPABILITY IMAP4rev1 ") &&
+		strstr(reply, "] Logged in") != NULL, "got: %s", reply);
 	free(reply);
 	reply = imap_command(&conn, "c", "NOOP");
 	ck_assert_ptr_nonnull(reply);
-	ck_assert_msg(starts_with(reply, "c OK NOOP completed"), "got: %s",
-		      reply);
+	e2e_assert_starts(reply, "c OK NOOP completed");
 	free(reply);
 	ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
 	imap_disconnect(&conn);
