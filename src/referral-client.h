@@ -8,6 +8,7 @@
 #include "module-context.h"
 #include "login-common.h"
 #include "client-common.h"
+#include "referral-compat.h"
 
 struct referral_fields;
 struct referral_target;

@@ -96,10 +96,9 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 		referral_imap_send_tagged(client, "NO", reply.resp_code,
 					  reply.text);
 	}
-	/* Dovecot would explain the disconnect that follows as
-	   "(internal failure, 1 successful auths)"; the log already says
-	   what happened to the referral. */
-	client->no_extra_disconnect_reason = TRUE;
+	/* so that the disconnect line that follows does not call this an
+	   internal failure (referral-compat.h) */
+	referral_client_mark_referred(client);
 }
 
 /* Make the post-login imap process answer the login untagged: it writes

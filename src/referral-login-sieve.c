@@ -29,7 +29,7 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 		rclient->module_ctx.super.auth_result(client,
 			CLIENT_AUTH_RESULT_AUTHFAILED_REASON, NULL,
 			REFERRAL_UNAVAILABLE_TEXT);
-		client->no_extra_disconnect_reason = TRUE;
+		referral_client_mark_referred(client);
 		return;
 	}
 
@@ -51,7 +51,7 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN, &target, url);
 	referral_debug(client, fields, "BYE (REFERRAL) sent");
 	client_send_raw_data(client, str_data(line), str_len(line));
-	client->no_extra_disconnect_reason = TRUE;
+	referral_client_mark_referred(client);
 	client_destroy(client, t_strconcat("Referred to ", url, NULL));
 }
 

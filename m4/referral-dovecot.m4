@@ -1,0 +1,60 @@
+# The Dovecot that dovecot-referral builds against: its version, the
+# configuration syntax its servers read, and what its login API lacks or
+# has. Call after DC_DOVECOT (Dovecot's own dovecot.m4), which sets
+# LIBDOVECOT_INCLUDE.
+
+# REFERRAL_DOVECOT_VERSION
+# ------------------------
+# DOVECOT_VERSION (e.g. 2.3.19.1) from the headers' config.h, and
+# DOVECOT_CONFIG_SYNTAX: "2.3" or "2.4", the syntax of dovecot.conf the
+# test harness writes (2.4 rewrote it: dovecot_config_version, named
+# passdbs, mail_driver, %{user}, ...).
+AC_DEFUN([REFERRAL_DOVECOT_VERSION], [
+	AC_MSG_CHECKING([the version of Dovecot])
+	DOVECOT_VERSION=
+	# (not dovecot_pkgincludedir: distcheck's --without-dovecot-install-dirs
+	# turns that into a make variable)
+	for referral_dir in $LIBDOVECOT_INCLUDE; do
+		referral_dir=`echo "$referral_dir" | sed -n 's/^-I//p'`
+		test -n "$referral_dir" -a -f "$referral_dir/config.h" || continue
+		DOVECOT_VERSION=`sed -n 's/^#define DOVECOT_VERSION "\(.*\)"$/\1/p' \
+			"$referral_dir/config.h"`
+		test -n "$DOVECOT_VERSION" && break
+	done
+	AS_CASE([$DOVECOT_VERSION],
+		[2.3.*], [DOVECOT_CONFIG_SYNTAX=2.3],
+		[2.4.*], [DOVECOT_CONFIG_SYNTAX=2.4],
+		[AC_MSG_RESULT([${DOVECOT_VERSION:-unknown}])
+		 AC_MSG_ERROR([dovecot-referral supports Dovecot 2.3 and 2.4, found ${DOVECOT_VERSION:-none}])])
+	AC_MSG_RESULT([$DOVECOT_VERSION])
+	AC_SUBST([DOVECOT_VERSION])
+	AC_SUBST([DOVECOT_CONFIG_SYNTAX])
+	AM_CONDITIONAL([DOVECOT_CONFIG_SYNTAX_24],
+		       [test "$DOVECOT_CONFIG_SYNTAX" = 2.4])
+])
+
+# REFERRAL_DOVECOT_LOGIN_API
+# --------------------------
+# Feature checks of the login process's API, one -D flag each in
+# REFERRAL_COMPAT_CPPFLAGS for src/referral-compat.h (our config header
+# is never included: Dovecot's lib.h brings its own config.h).
+AC_DEFUN([REFERRAL_DOVECOT_LOGIN_API], [
+	old_CPPFLAGS=$CPPFLAGS
+	CPPFLAGS="$CPPFLAGS -DHAVE_CONFIG_H $LIBDOVECOT_INCLUDE"
+	REFERRAL_COMPAT_CPPFLAGS=
+	# 2.3 says "(internal failure, N successful auths)" after a referral
+	# unless this is set; 2.4 has auth_nologin_referral instead.
+	AC_CACHE_CHECK([whether struct client has no_extra_disconnect_reason],
+		[referral_cv_no_extra_disconnect_reason],
+		[AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#include "lib.h"
+#include "login-common.h"
+#include "client-common.h"
+]], [[struct client c; c.no_extra_disconnect_reason = TRUE; (void)c;]])],
+			[referral_cv_no_extra_disconnect_reason=yes],
+			[referral_cv_no_extra_disconnect_reason=no])])
+	AS_IF([test "$referral_cv_no_extra_disconnect_reason" = yes],
+		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_CLIENT_NO_EXTRA_DISCONNECT_REASON"])
+	CPPFLAGS=$old_CPPFLAGS
+	AC_SUBST([REFERRAL_COMPAT_CPPFLAGS])
+])

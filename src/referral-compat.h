@@ -1,0 +1,23 @@
+#ifndef REFERRAL_COMPAT_H
+#define REFERRAL_COMPAT_H
+
+/* What differs between the Dovecot 2.3 and 2.4 login APIs, one name each.
+   m4/referral-dovecot.m4 tests each feature and passes its HAVE_ flag in
+   REFERRAL_COMPAT_CPPFLAGS; the rest of the plugin uses only the names
+   below. */
+
+#include "client-common.h"
+
+/* Keep the disconnect line that follows a referral honest. 2.3 would end
+   it with "(internal failure, 1 successful auths)" unless told to add no
+   reason; 2.4 knows the case and says "(auth referral, ...)" once told it
+   was one. */
+#ifdef HAVE_CLIENT_NO_EXTRA_DISCONNECT_REASON
+#  define referral_client_mark_referred(client) \
+	((client)->no_extra_disconnect_reason = TRUE)
+#else
+#  define referral_client_mark_referred(client) \
+	((client)->auth_nologin_referral = TRUE)
+#endif
+
+#endif
