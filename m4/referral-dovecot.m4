@@ -5,7 +5,8 @@
 
 # REFERRAL_DOVECOT_VERSION
 # ------------------------
-# DOVECOT_VERSION (e.g. 2.3.19.1) from the headers' config.h, and
+# DOVECOT_VERSION (e.g. 2.3.19.1) and DOVECOT_ABI_VERSION (the string a
+# module must carry to be loaded) from the headers' config.h, and
 # DOVECOT_CONFIG_SYNTAX: "2.3" or "2.4", the syntax of dovecot.conf the
 # test harness writes (2.4 rewrote it: dovecot_config_version, named
 # passdbs, mail_driver, %{user}, ...).
@@ -19,6 +20,8 @@ AC_DEFUN([REFERRAL_DOVECOT_VERSION], [
 		test -n "$referral_dir" -a -f "$referral_dir/config.h" || continue
 		DOVECOT_VERSION=`sed -n 's/^#define DOVECOT_VERSION "\(.*\)"$/\1/p' \
 			"$referral_dir/config.h"`
+		DOVECOT_ABI_VERSION=`sed -n 's/^#define DOVECOT_ABI_VERSION "\(.*\)"$/\1/p' \
+			"$referral_dir/config.h"`
 		test -n "$DOVECOT_VERSION" && break
 	done
 	AS_CASE([$DOVECOT_VERSION],
@@ -28,6 +31,7 @@ AC_DEFUN([REFERRAL_DOVECOT_VERSION], [
 		 AC_MSG_ERROR([dovecot-referral supports Dovecot 2.3 and 2.4, found ${DOVECOT_VERSION:-none}])])
 	AC_MSG_RESULT([$DOVECOT_VERSION])
 	AC_SUBST([DOVECOT_VERSION])
+	AC_SUBST([DOVECOT_ABI_VERSION])
 	AC_SUBST([DOVECOT_CONFIG_SYNTAX])
 	AM_CONDITIONAL([DOVECOT_CONFIG_SYNTAX_24],
 		       [test "$DOVECOT_CONFIG_SYNTAX" = 2.4])
@@ -55,6 +59,19 @@ AC_DEFUN([REFERRAL_DOVECOT_LOGIN_API], [
 			[referral_cv_no_extra_disconnect_reason=no])])
 	AS_IF([test "$referral_cv_no_extra_disconnect_reason" = yes],
 		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_CLIENT_NO_EXTRA_DISCONNECT_REASON"])
+	# 2.4's POP3 and Submission logins answer a nologin referral with a
+	# redirect naming the target, taken from the reply's proxy settings.
+	AC_CACHE_CHECK([whether struct client_auth_reply has proxy settings],
+		[referral_cv_auth_reply_proxy],
+		[AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#include "lib.h"
+#include "login-common.h"
+#include "client-common.h"
+]], [[struct client_auth_reply r; r.proxy.host = "h"; (void)r;]])],
+			[referral_cv_auth_reply_proxy=yes],
+			[referral_cv_auth_reply_proxy=no])])
+	AS_IF([test "$referral_cv_auth_reply_proxy" = yes],
+		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_CLIENT_AUTH_REPLY_PROXY"])
 	CPPFLAGS=$old_CPPFLAGS
 	AC_SUBST([REFERRAL_COMPAT_CPPFLAGS])
 ])

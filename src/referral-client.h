@@ -44,7 +44,8 @@ bool referral_get_target(struct client *client,
 			 const char **user_r);
 /* The gate of every protocol's auth_result before a nologin referral.
    Returns TRUE with the passdb fields when this result is a nologin
-   referral for a successfully authenticated user; otherwise it has
+   referral for a successfully authenticated user (or 2.4's temporary
+   failure for nologin fields it could not parse); otherwise it has
    answered the client the way Dovecot would (Dovecot's own reply, or
    referral_auth_failed() for a failed authentication) and returns
    FALSE. */

@@ -20,4 +20,26 @@
 	((client)->auth_nologin_referral = TRUE)
 #endif
 
+/* How Dovecot's POP3 and Submission logins answer a nologin referral. 2.4
+   writes a redirect naming the target, taken from the reply's proxy
+   settings (-ERR [REFERRAL/user@host:port] Referral, 550 5.2.900
+   user@host:port Referral), which its own proxies follow; 2.3 writes the
+   reason text alone. */
+#ifdef HAVE_CLIENT_AUTH_REPLY_PROXY
+#  define REFERRAL_LOGIN_REDIRECTS TRUE
+#  define referral_auth_reply_set_target(reply, target, user) STMT_START { \
+	(reply)->proxy.host = (target)->host; \
+	i_zero(&(reply)->proxy.host_ip); \
+	(reply)->proxy.port = (target)->port; \
+	(reply)->proxy.username = (user); \
+	} STMT_END
+#else
+#  define REFERRAL_LOGIN_REDIRECTS FALSE
+#  define referral_auth_reply_set_target(reply, target, user) STMT_START { \
+	(reply)->host = (target)->host; \
+	(reply)->port = (target)->port; \
+	(reply)->destuser = (user); \
+	} STMT_END
+#endif
+
 #endif

@@ -118,6 +118,24 @@ static void referral_auth_failed(struct client *client,
 	rclient->module_ctx.super.auth_result(client, result, reply, text);
 }
 
+/* Dovecot 2.4 parses the host and port of a nologin reply itself and
+   answers fields it cannot parse (an empty host, a port that is no
+   number) with a temporary failure, before the referral reaches the
+   plugin. After a successful authentication such a failure is a nologin
+   referral with an invalid target: refuse it as any other, with the same
+   log line and reply on every Dovecot version. */
+static bool
+referral_unparsed_nologin(struct client *client, enum client_auth_result result,
+			  struct referral_fields *fields_r)
+{
+	if (result != CLIENT_AUTH_RESULT_TEMPFAIL ||
+	    !referral_auth_succeeded(client) ||
+	    client->auth_passdb_args == NULL || client->virtual_user == NULL)
+		return FALSE;
+	referral_fields_parse(client->auth_passdb_args, fields_r);
+	return fields_r->host != NULL && fields_r->nologin && !fields_r->proxy;
+}
+
 bool referral_nologin_gate(struct client *client,
 			   enum client_auth_result result,
 			   const struct client_auth_reply *reply,
@@ -125,6 +143,8 @@ bool referral_nologin_gate(struct client *client,
 {
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 
+	if (referral_unparsed_nologin(client, result, fields_r))
+		return TRUE;
 	/* reply is NULL for some results (e.g. SSL required), so look at
 	   nothing else before knowing this is a referral */
 	if (result != CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN) {

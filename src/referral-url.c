@@ -46,6 +46,22 @@ void referral_url_append_hostport(string_t *dest,
 		str_printfa(dest, ":%u", target->port);
 }
 
+const char *referral_redirect_authority(const struct referral_target *target,
+					const char *user,
+					in_port_t default_port)
+{
+	string_t *authority = t_str_new(128);
+
+	i_assert(*user != '\0');
+
+	/* achars are a subset of RFC 3986's userinfo characters: what
+	   Dovecot's redirect parser percent-decodes */
+	referral_url_append_achars(authority, user);
+	str_append_c(authority, '@');
+	referral_url_append_hostport(authority, target, default_port);
+	return str_c(authority);
+}
+
 const char *referral_imap_url(const struct referral_target *target,
 			      const char *user, const char *auth)
 {

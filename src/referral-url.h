@@ -25,4 +25,12 @@ void referral_url_append_hostport(string_t *dest,
 const char *referral_imap_url(const struct referral_target *target,
 			      const char *user, const char *auth);
 
+/* The authority of Dovecot 2.4's POP3 and Submission redirects:
+   <achar-encoded user>@<host>[:<port>], an IPv6 host bracketed and the
+   port left out when it is default_port. user must be non-empty.
+   Allocated from the data stack. */
+const char *referral_redirect_authority(const struct referral_target *target,
+					const char *user,
+					in_port_t default_port);
+
 #endif

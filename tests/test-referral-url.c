@@ -84,6 +84,38 @@ START_TEST(test_url_user_and_auth_encoded)
 }
 END_TEST
 
+/* Dovecot 2.4's POP3 (default port 110) and Submission (587) redirects */
+static const struct {
+	const char *user, *host;
+	in_port_t port, default_port;
+	const char *authority;
+} authority_cases[] = {
+	{ "moved", "imap2.example.com", 110, 110, "moved@imap2.example.com" },
+	{ "moved", "127.0.0.1", 1110, 110, "moved@127.0.0.1:1110" },
+	{ "bob@example.com", "2001:db8::1", 587, 587,
+	  "bob%40example.com@[2001:db8::1]" },
+	{ "bob@example.com", "2001:db8::1", 25, 587,
+	  "bob%40example.com@[2001:db8::1]:25" },
+	/* nothing in the user can end the redirect or start another */
+	{ "a]b c\r\n:@", "h", 110, 110, "a%5Db%20c%0D%0A%3A%40@h" },
+};
+
+START_TEST(test_redirect_authority)
+{
+	struct referral_target t;
+	const char *error;
+
+	i_zero(&t);
+	t.host = authority_cases[_i].host;
+	t.port = authority_cases[_i].port;
+	ck_assert(referral_host_validate(t.host, &t.host_type, &error));
+	ck_assert_str_eq(referral_redirect_authority(&t,
+				authority_cases[_i].user,
+				authority_cases[_i].default_port),
+			 authority_cases[_i].authority);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("referral-url");
@@ -92,6 +124,7 @@ int main(void)
 	TEST_TABLE(tc, test_imap_url, url_cases);
 	TEST_TABLE(tc, test_achar_encoding, achar_cases);
 	tcase_add_test(tc, test_url_user_and_auth_encoded);
+	TEST_TABLE(tc, test_redirect_authority, authority_cases);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
