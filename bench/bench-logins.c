@@ -29,6 +29,7 @@
 #include "harness-dovecot.h"
 #include "harness-net.h"
 #include "harness-passdb.h"
+#include "harness-version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -443,9 +444,12 @@ int main(int argc, char *argv[])
 
 	/* no per-user connection limit: every login of a round is the same
 	   user from the same address */
-	const char *reuse = getenv("BENCH_REUSE") == NULL ? "" :
-		"service imap-login {\n  service_count = 0\n"
-		"  process_min_avail = 2\n}\n";
+	char *reuse = getenv("BENCH_REUSE") == NULL ? harness_printf("%s", "") :
+		harness_printf("service imap-login {\n  %s\n"
+			       "  process_min_avail = 2\n}\n",
+			       dc_syntax_login_reuse());
+	char *plugins = dc_syntax_login_plugins(aa ? "" : noop ? "noop" :
+		"referral", noop ? NOOP_PLUGIN_DIR : REFERRAL_PLUGIN_DIR);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
 			       "auth_verbose = no\n%s", passdb);
 	dc_server_start(&b, extra);
@@ -453,17 +457,16 @@ int main(int argc, char *argv[])
 	free(passdb);
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
-			       "auth_verbose = no\n%s"
-			       "login_plugin_dir = %s\nlogin_plugins = %s\n"
-			       "%s", reuse,
-			       noop ? NOOP_PLUGIN_DIR : REFERRAL_PLUGIN_DIR,
-			       aa ? "" : noop ? "noop" : "referral", passdb);
+			       "auth_verbose = no\n%s%s%s", reuse, plugins,
+			       passdb);
+	free(plugins);
 	dc_server_start(&servers[0], extra);
 	free(extra);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
 			       "auth_verbose = no\n%s%s", reuse, passdb);
 	dc_server_start(&servers[1], extra);
 	free(extra);
+	free(reuse);
 	/* both servers' CPU time counted the same way, or the ratios would
 	   compare two ways of counting */
 	cgroups = dc_server_cpu_cgroup(&servers[0]);

@@ -17,6 +17,7 @@
 #include "harness-dovecot.h"
 #include "harness-net.h"
 #include "harness-passdb.h"
+#include "harness-version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -259,7 +260,7 @@ int main(int argc, char *argv[])
 {
 	unsigned int messages, size, sessions, i;
 	struct dc_server a, b;
-	char *root, *db, *passdb, *extra, port_b[8];
+	char *root, *db, *passdb, *extra, *plugins, port_b[8];
 	unsigned long long proxy_bytes = 0, referral_bytes = 0, fetched = 0;
 	unsigned long long ignored;
 	struct a_cpu proxy, referral;
@@ -297,11 +298,13 @@ int main(int argc, char *argv[])
 	free(extra);
 	free(passdb);
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
-	extra = harness_printf("auth_verbose = no\nlogin_plugin_dir = %s\n"
-			       "login_plugins = referral\n%s%s",
-			       REFERRAL_PLUGIN_DIR, !reuse ? "" :
-			       "service imap-login {\n  service_count = 0\n"
-			       "  process_min_avail = 2\n}\n", passdb);
+	plugins = dc_syntax_login_plugins("referral", REFERRAL_PLUGIN_DIR);
+	extra = harness_printf("auth_verbose = no\n%s%s%s%s%s", plugins,
+			       !reuse ? "" : "service imap-login {\n  ",
+			       !reuse ? "" : dc_syntax_login_reuse(),
+			       !reuse ? "" : "\n  process_min_avail = 2\n}\n",
+			       passdb);
+	free(plugins);
 	dc_server_start(&a, extra);
 	free(extra);
 	cgroup = dc_server_cpu_cgroup(&a);

@@ -8,6 +8,7 @@
 #include "harness-dovecot.h"
 #include "harness-imap.h"
 #include "harness-passdb.h"
+#include "harness-version.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -72,7 +73,7 @@ int main(void)
 	struct dc_server a, b;
 	struct imap_conn conn;
 	struct imap_url url;
-	char port_b[8], *db, *passdb, *extra, *reply, *login;
+	char port_b[8], *db, *passdb, *extra, *plugins, *reply, *login;
 	int ret = EXIT_FAILURE;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -96,9 +97,10 @@ int main(void)
 	free(passdb);
 
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
-	if (asprintf(&extra, "login_plugin_dir = %s\nlogin_plugins = referral\n"
-		     "%s", REFERRAL_PLUGIN_DIR, passdb) < 0)
+	plugins = dc_syntax_login_plugins("referral", REFERRAL_PLUGIN_DIR);
+	if (asprintf(&extra, "%s%s", plugins, passdb) < 0)
 		abort();
+	free(plugins);
 	dc_server_start(&a, extra);
 	printf("Server A (login_plugins = referral) listens on " IP ":%u\n\n",
 	       a.imap_port);

@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include "harness-passdb.h"
+#include "harness-version.h"
 #include "e2e-servers.h"
 
 #include <check.h>
@@ -135,6 +136,7 @@ static void start_sieve_target(const char *passdb)
 void e2e_servers_setup(void)
 {
 	char *db, *passdb_a, *passdb_fwd, *passdb_b, *fwd_query, *conf;
+	char *snippet, *metrics;
 
 	e2e.root = harness_make_root("referral-e2e");
 	dc_server_init(&e2e.b, e2e.root, "b");
@@ -161,16 +163,18 @@ void e2e_servers_setup(void)
 		"AS reason WHERE '%%d' = 'forward.example'", e2e.port_b);
 	passdb_fwd = passdb_sql_block(db, "forward", fwd_query);
 	/* the documented snippets, as an administrator would use them */
-	conf = harness_printf("!include %s/doc/examples/conf.d/10-referral.conf\n"
-		"!include %s/doc/examples/conf.d/95-referral-metrics.conf\n"
+	snippet = dc_example_path("conf.d/10-referral.conf");
+	metrics = dc_example_path("conf.d/95-referral-metrics.conf");
+	conf = harness_printf("!include %s\n!include %s\n"
 		"login_plugin_dir = %s\nauth_debug = yes\n"
 		/* one connection per user from this address: the limit
 		   hits after a suggest-mode OK was sent */
 		"remote " E2E_LIMITED_IP " {\n"
 		"  mail_max_userip_connections = 1\n"
-		"}\n%s%s",
-		TOP_SRCDIR, TOP_SRCDIR, REFERRAL_PLUGIN_DIR,
+		"}\n%s%s", snippet, metrics, REFERRAL_PLUGIN_DIR,
 		passdb_a, passdb_fwd);
+	free(snippet);
+	free(metrics);
 	dc_server_start(&e2e.a, conf);
 	free(conf);
 

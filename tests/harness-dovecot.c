@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
+#include "harness-version.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -71,9 +72,10 @@ static char *login_service(const struct dc_server *srv, const char *protocol,
 static void write_config(struct dc_server *srv, const char *extra_config)
 {
 	char *home = harness_printf("%s/home", srv->dir);
-	char *imap, *pop3, *submission, *sieve, *conf;
+	char *base, *imap, *pop3, *submission, *sieve, *conf;
 
 	harness_make_dir(home, 0755, MAIL_USER);
+	base = dc_syntax_base(home, MAIL_USER, MAIL_GROUP);
 	imap = login_service(srv, "imap", "imap-login", "imap", "imaps",
 			     srv->imap_port);
 	pop3 = login_service(srv, "pop3", "pop3-login", "pop3", "pop3s",
@@ -84,41 +86,33 @@ static void write_config(struct dc_server *srv, const char *extra_config)
 			      NULL, srv->sieve_port);
 
 	conf = harness_printf(
-		"# Written by the dovecot-referral test harness.\n"
+		"# Written by the dovecot-referral test harness for Dovecot "
+		"%5$s.\n%6$s"
 		"base_dir = %1$s/run\n"
 		"state_dir = %1$s/state\n"
 		"log_path = %1$s/dovecot.log\n"
 		"info_log_path = %1$s/dovecot.log\n"
 		"instance_name = referral-test-%2$s\n"
-		"protocols = %7$s\n"
-		"listen = %8$s\n"
+		"protocols = %3$s\n"
+		"listen = %4$s\n"
 		"ssl = no\n"
-		"disable_plaintext_auth = no\n"
 		"auth_mechanisms = plain login\n"
 		"auth_failure_delay = 0\n"
 		"auth_verbose = yes\n"
 		"default_login_user = dovenull\n"
 		"default_internal_user = dovecot\n"
-		"mail_location = maildir:~/Maildir\n"
 		/* Submission relays to nothing here: only logins are
-		   tested. ManageSieve keeps scripts in the home. */
+		   tested. */
 		"hostname = localhost\n"
 		"submission_relay_host = 127.0.0.1\n"
-		"plugin {\n"
-		"  sieve = file:~/sieve;active=~/.dovecot.sieve\n"
-		"}\n"
-		"%9$s%10$s%11$s%12$s"
-		"userdb {\n"
-		"  driver = static\n"
-		"  args = uid=%4$s gid=%5$s home=%6$s/%%u\n"
-		"}\n"
-		"%3$s",
-		srv->dir, srv->name, extra_config, MAIL_USER, MAIL_GROUP,
-		home, srv->protocols, srv->listen, imap, pop3, submission,
-		sieve);
+		"%7$s%8$s%9$s%10$s%11$s",
+		srv->dir, srv->name, srv->protocols, srv->listen,
+		dc_dovecot_version(), base, imap, pop3, submission, sieve,
+		extra_config);
 	harness_write_file(srv->conf_path, conf);
 	free(conf);
 	free(home);
+	free(base);
 	free(imap);
 	free(pop3);
 	free(submission);
@@ -212,6 +206,44 @@ bool dc_server_log_wait(const struct dc_server *srv, const char *needle)
 		harness_msleep(50);
 	}
 	return true;
+}
+
+static bool log_has_line(const struct dc_server *srv, const char *needle1,
+			 const char *needle2)
+{
+	char *log = harness_read_file(srv->log_path);
+	char *line, *save = NULL;
+	bool found = false;
+
+	for (line = strtok_r(log, "\n", &save); line != NULL && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		found = strstr(line, needle1) != NULL &&
+			strstr(line, needle2) != NULL;
+	}
+	free(log);
+	return found;
+}
+
+bool dc_server_log_wait_line(const struct dc_server *srv, const char *needle1,
+			     const char *needle2)
+{
+	unsigned int waited;
+
+	for (waited = 0; !log_has_line(srv, needle1, needle2); waited += 50) {
+		if (waited >= LOG_WAIT_MSECS)
+			return false;
+		harness_msleep(50);
+	}
+	return true;
+}
+
+bool dc_server_log_wait_login(const struct dc_server *srv, const char *rest)
+{
+	char *needle = harness_printf("%s%s", dc_log_logged_in(), rest);
+	bool found = dc_server_log_wait(srv, needle);
+
+	free(needle);
+	return found;
 }
 
 /* utime+stime+cutime+cstime of a process in clock ticks (cutime/cstime:

@@ -51,6 +51,13 @@ bool dc_server_log_has(const struct dc_server *srv, const char *needle);
 /* Wait for needle to appear in the log, up to a few seconds: Dovecot's log
    process writes a moment after the event. */
 bool dc_server_log_wait(const struct dc_server *srv, const char *needle);
+/* Wait, as dc_server_log_wait(), for one line that contains both
+   needles. */
+bool dc_server_log_wait_line(const struct dc_server *srv, const char *needle1,
+			     const char *needle2);
+/* dc_server_log_wait() for the info line of a successful login: the
+   version's wording of its start (dc_log_logged_in()), then rest. */
+bool dc_server_log_wait_login(const struct dc_server *srv, const char *rest);
 /* Run "doveadm -c <config> <args>" against the running server and return
    its standard output (malloc()ed), or NULL if it failed. */
 char *dc_server_doveadm(const struct dc_server *srv, const char *args);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
 #include "harness-passdb.h"
+#include "harness-version.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -83,14 +84,42 @@ char *passdb_block(const char *driver, const char *args)
 char *passdb_sql_block(const char *db_path, const char *name,
 		       const char *password_query)
 {
-	char *conf_path = harness_printf("%s.%s.conf.ext", db_path, name);
-	char *conf, *block;
+	char *query = dc_syntax_vars(password_query);
+	char *conf_path, *conf, *block;
 
+	if (dc_syntax_24()) {
+		/* the auth process only reads: no journal beside the file */
+		block = harness_printf("passdb sql-%s {\n"
+			"  driver = sql\n"
+			"  sql_driver = sqlite\n"
+			"  sqlite_path = %s\n"
+			"  sqlite_readonly = yes\n"
+			"  sqlite_journal_mode = delete\n"
+			"  passdb_sql_query = %s\n"
+			"}\n", name, db_path, query);
+		free(query);
+		return block;
+	}
+	conf_path = harness_printf("%s.%s.conf.ext", db_path, name);
 	conf = harness_printf("driver = sqlite\nconnect = %s\n"
-			      "password_query = %s\n", db_path, password_query);
+			      "password_query = %s\n", db_path, query);
 	harness_write_file(conf_path, conf);
 	block = passdb_block("sql", conf_path);
 	free(conf);
 	free(conf_path);
+	free(query);
 	return block;
+}
+
+const char *passdb_query_referral(void)
+{
+	/* 2.4 split the mail location into driver and path: a driver
+	   alone is enough to break a login (suggestbroken) */
+	return dc_syntax_24() ?
+		"SELECT userid AS user, password, host, port, destuser, "
+		"reason, nologin, proxy, pass, mail AS userdb_mail_driver "
+		"FROM users WHERE userid = '%u'" :
+		"SELECT userid AS user, password, host, port, destuser, "
+		"reason, nologin, proxy, pass, mail AS userdb_mail "
+		"FROM users WHERE userid = '%u'";
 }

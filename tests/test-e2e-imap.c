@@ -147,8 +147,7 @@ START_TEST(test_proxy_not_referred)
 	/* the session really went through B */
 	ck_assert(dc_server_log_wait(&e2e.a,
 					 "proxy(proxied,127.0.0.1:"));
-	ck_assert(dc_server_log_wait(&e2e.b,
-					 "Login: user=<proxied>"));
+	ck_assert(dc_server_log_wait_login(&e2e.b, "user=<proxied>"));
 }
 END_TEST
 

@@ -10,6 +10,7 @@
 #include "harness-dovecot.h"
 #include "harness-imap.h"
 #include "harness-passdb.h"
+#include "harness-version.h"
 
 #include "e2e-run.h"
 
@@ -30,7 +31,8 @@ START_TEST(test_install_refer_purge)
 {
 	struct dc_server srv;
 	struct imap_conn conn;
-	char *cmd, *out, *files, *db, *conf, *passdb, *reply, *line, *save;
+	char *cmd, *out, *files, *db, *conf, *passdb, *plugins, *reply, *line;
+	char *save;
 	int status;
 	const struct passdb_user users[] = {
 		{ .user = "moved", .password = "{PLAIN}" PASSWORD,
@@ -51,7 +53,9 @@ START_TEST(test_install_refer_purge)
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, 1);
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
-	conf = harness_printf("login_plugins = referral\n%s", passdb);
+	plugins = dc_syntax_login_plugins("referral", NULL);
+	conf = harness_printf("%s%s", plugins, passdb);
+	free(plugins);
 	dc_server_init(&srv, root, "installed");
 	dc_server_start(&srv, conf);
 	ck_assert(imap_connect(&conn, srv.name, IP, srv.imap_port));

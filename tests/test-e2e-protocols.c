@@ -8,6 +8,7 @@
 
 #define _GNU_SOURCE
 #include "e2e-servers.h"
+#include "harness-version.h"
 
 #include "e2e-run.h"
 
@@ -80,9 +81,9 @@ static char *submission_login(struct imap_conn *conn,
 	ck_assert(imap_connect(conn, srv->name, IP, srv->submission_port));
 	free(command(conn, "EHLO client.example", "250 ", NULL));
 	cmd = harness_printf("AUTH PLAIN %s", b64);
-	reply = command(conn, cmd, "2", "5");
-	if (reply == NULL || harness_starts_with(reply, "5") == false)
-		ck_assert_ptr_nonnull(reply);
+	/* the reply to AUTH is its next line: 235, 454, 535, 550 ... */
+	reply = command(conn, cmd, "", NULL);
+	ck_assert_ptr_nonnull(reply);
 	free(cmd);
 	free(b64);
 	return reply;
@@ -148,32 +149,98 @@ START_TEST(test_same_replies_as_stock)
 }
 END_TEST
 
+/* A nologin user's reply in protocol p (0: POP3, 1: Submission), and that
+   nothing more came: the connection stays quiet and usable. */
+static char *text_nologin_reply(unsigned int p, const struct dc_server *srv,
+				const char *user, struct imap_conn *conn)
+{
+	char *reply = protocols[p].login(conn, srv, user);
+
+	ck_assert(imap_is_silent(conn, 300));
+	ck_assert_ptr_null(strstr(conn->transcript, "\r\n* BYE injected"));
+	ck_assert_ptr_null(strstr(conn->transcript, "\r\nx NO fake"));
+	return reply;
+}
+
 START_TEST(test_text_protocols_nologin)
 {
-	/* POP3 and Submission: Dovecot's error with the reason, as stock
-	   gives it for a harmless reason ... */
-	login_func_t *login = protocols[_i].login;
+	/* POP3 and Submission: Dovecot's reply, made safe. 2.3 answers
+	   with the reason; 2.4 with a redirect naming the target, which in
+	   POP3 keeps the reason and in Submission cannot. */
+	static const char *const custom_24[] = {
+		"-ERR [REFERRAL/bob%40example.com@imap2.example.com:1143] "
+		"Your mailbox moved to imap2.",
+		"550 5.2.900 bob%40example.com@imap2.example.com:1143 Referral",
+	};
+	static const char *const inject_24[] = {
+		"-ERR [REFERRAL/inject@%s] Moved.  * BYE injected  x NO fake",
+		"550 5.2.900 inject@%s Referral",
+	};
 	struct imap_conn conn_a, conn_stock;
-	char *reply_a, *reply_stock;
+	char *reply_a, *reply_stock, *expected;
 
-	reply_a = login(&conn_a, &e2e.a, "custom");
-	reply_stock = login(&conn_stock, &e2e.stock, "custom");
-	ck_assert_str_eq(reply_a, reply_stock);
-	ck_assert(strstr(reply_a, "Your mailbox moved to imap2.") != NULL);
-	free(reply_a);
-	free(reply_stock);
-	imap_disconnect(&conn_a);
-	imap_disconnect(&conn_stock);
-
-	/* ... and for a hostile one a single line, nothing injected */
-	reply_a = login(&conn_a, &e2e.a, "inject");
-	ck_assert_msg(strstr(reply_a, "Moved.  * BYE injected  x NO fake") !=
-		      NULL, "got: %s", reply_a);
-	ck_assert(imap_is_silent(&conn_a, 300));
-	ck_assert_ptr_null(strstr(conn_a.transcript, "\r\n* BYE injected"));
-	ck_assert_ptr_null(strstr(conn_a.transcript, "\r\nx NO fake"));
+	reply_a = text_nologin_reply(_i, &e2e.a, "custom", &conn_a);
+	if (dc_syntax_24()) {
+		ck_assert_str_eq(reply_a, custom_24[_i]);
+	} else {
+		/* the same as stock for a harmless reason */
+		reply_stock = protocols[_i].login(&conn_stock, &e2e.stock,
+						  "custom");
+		ck_assert_str_eq(reply_a, reply_stock);
+		ck_assert(strstr(reply_a, "Your mailbox moved to imap2.") !=
+			  NULL);
+		free(reply_stock);
+		imap_disconnect(&conn_stock);
+	}
 	free(reply_a);
 	imap_disconnect(&conn_a);
+
+	/* a hostile reason: one line, nothing injected */
+	reply_a = text_nologin_reply(_i, &e2e.a, "inject", &conn_a);
+	if (dc_syntax_24()) {
+		expected = harness_printf(inject_24[_i], e2e_b_hostport());
+		ck_assert_str_eq(reply_a, expected);
+		free(expected);
+	} else {
+		ck_assert_msg(strstr(reply_a, "Moved.  * BYE injected  x NO "
+				     "fake") != NULL, "got: %s", reply_a);
+	}
+	free(reply_a);
+	imap_disconnect(&conn_a);
+}
+END_TEST
+
+/* 2.4 names the target in POP3 and Submission: an invalid one is refused
+   as in IMAP, with a temporary failure and the plugin's log line; the
+   empty host and the port that is no number Dovecot itself cannot parse. */
+static const char *const text_invalid_users[] = {
+	"badhost", "badport", "emptyhost",
+};
+
+START_TEST(test_text_protocols_invalid_target)
+{
+	static const char *const unavailable[] = {
+		"-ERR [SYS/TEMP] " UNAVAILABLE_TEXT,
+		"454 4.7.0 " UNAVAILABLE_TEXT,
+	};
+	unsigned int n = sizeof(text_invalid_users) /
+		sizeof(text_invalid_users[0]);
+	unsigned int p = _i / n;
+	const char *user = text_invalid_users[_i % n];
+	struct imap_conn conn;
+	char *reply, *log, *who;
+
+	reply = text_nologin_reply(p, &e2e.a, user, &conn);
+	ck_assert_str_eq(reply, unavailable[p]);
+	log = harness_printf("%s-login: Error: Referral refused: ",
+			     protocols[p].name);
+	who = harness_printf("user=<%s>", user);
+	ck_assert_msg(dc_server_log_wait_line(&e2e.a, log, who),
+		      "no '%s' for %s", log, who);
+	free(log);
+	free(who);
+	free(reply);
+	imap_disconnect(&conn);
 }
 END_TEST
 
@@ -271,8 +338,7 @@ START_TEST(test_net_sieve_follows_referral)
 			 "\")") != NULL);
 	ck_assert(strstr(out, "logged in at: " E2E_SIEVE_IP "\n") != NULL);
 	ck_assert(strstr(out, "scripts: on-server-b\n") != NULL);
-	ck_assert(dc_server_log_wait(&e2e.sieve,
-				     "Login: user=<sievemoved>"));
+	ck_assert(dc_server_log_wait_login(&e2e.sieve, "user=<sievemoved>"));
 	free(out);
 	free(cmd);
 }
@@ -295,6 +361,11 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_same_replies_as_stock, 0, 3 * 4);
 	tcase_add_loop_test(tc, test_text_protocols_nologin, 0, 2);
+	if (dc_syntax_24()) {
+		tcase_add_loop_test(tc, test_text_protocols_invalid_target, 0,
+			2 * sizeof(text_invalid_users) /
+			sizeof(text_invalid_users[0]));
+	}
 	tcase_add_loop_test(tc, test_text_protocols_suggest_logs_in, 0, 2);
 	tcase_add_loop_test(tc, test_sieve_referral, 0,
 			    sizeof(sieve_referrals) / sizeof(sieve_referrals[0]));

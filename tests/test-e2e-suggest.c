@@ -248,8 +248,8 @@ START_TEST(test_suggest_connection_limit_after_ok)
 	ck_assert_ptr_nonnull(line);
 	ck_assert_str_eq(line, expected);
 	free(line);
-	ck_assert(dc_server_log_wait(&e2e.a, "Login: user=<suggest>, method="
-				     "PLAIN, rip=" E2E_LIMITED_IP));
+	ck_assert(dc_server_log_wait_login(&e2e.a, "user=<suggest>, method="
+					   "PLAIN, rip=" E2E_LIMITED_IP));
 
 	ck_assert(imap_connect_from(&second, "A2", E2E_LIMITED_IP, E2E_IP,
 				    e2e.a.imap_port));
