@@ -1,16 +1,36 @@
 # Shared by the scripts in this directory: source it, do not run it.
 # shellcheck shell=bash
 
-# Everything the build, the tests and the demo need, as Debian 12 packages.
+# Everything the build, the tests and the demo need, as Debian packages
+# (12 and 13 alike, but for UW c-client, which left Debian after 12).
 # shellcheck disable=SC2034 # used by the scripts that source this
 REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	check pkgconf autoconf automake libtool make gcc libsqlite3-dev
 	dovecot-ldap slapd dovecot-pgsql postgresql
 	dovecot-pop3d dovecot-submissiond dovecot-managesieved dovecot-sieve
-	php-cli php-net-sieve libc-client2007e-dev
+	php-cli php-net-sieve
 	dpkg-dev debhelper dh-autoreconf fakeroot lintian gnuplot-nox)
+if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
+	REFERRAL_PACKAGES+=(libc-client2007e-dev)
+fi
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The installed Dovecot's version, and where builds for it go: _build*
+# in the tree for 2.3, _build-2.4/_build* for 2.4, so that a Debian 12 host
+# and its Debian 13 root (scripts/debian13-root, which sees this tree at
+# /src) never share a build directory. Call after install_packages.
+dovecot_builds() {
+	dovecot_version=$(dpkg-query -W -f='${Version}' dovecot-core \
+		2>/dev/null | sed 's/^[0-9]*://; s/[-+].*//')
+	case $dovecot_version in
+	2.3.*) builds=$top_srcdir ;;
+	2.4.*) builds=$top_srcdir/_build-2.4 ;;
+	*)
+		echo "$0: Dovecot '${dovecot_version:-(none)}' is neither 2.3 nor 2.4" >&2
+		exit 1 ;;
+	esac
+}
 
 # Dovecot must run as root in the tests (it drops privileges itself).
 require_root() {
