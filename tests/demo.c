@@ -88,6 +88,7 @@ int main(void)
 	if (asprintf(&db, "%s/users.db", root) < 0)
 		abort();
 	passdb_create(db, users, 1);
+	printf("Dovecot %s\n", dc_dovecot_version());
 	printf("SQLite passdb %s: moved has host=" IP " port=%s nologin\n",
 	       db, port_b);
 
