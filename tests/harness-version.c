@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
 
 #define _GNU_SOURCE
+#include "harness-passdb.h"
 #include "harness-proc.h"
 #include "harness-version.h"
 
@@ -54,16 +55,18 @@ char *dc_syntax_base(const char *home_root, const char *uid,
 		"}\n", uid, gid, home_root);
 }
 
-char *dc_syntax_login_plugins(const char *plugins, const char *dir)
+/* "<kind>_plugin_dir" and "<kind>_plugins" (kind: login or mail) */
+static char *plugins_config(const char *kind, const char *plugins,
+			    const char *dir)
 {
 	char *dir_line = dir == NULL ? harness_printf("%s", "") :
-		harness_printf("login_plugin_dir = %s\n", dir);
+		harness_printf("%s_plugin_dir = %s\n", kind, dir);
 	char *list, *copy, *name, *save = NULL, *conf;
 	size_t size = 0;
 	FILE *out;
 
 	if (!dc_syntax_24()) {
-		conf = harness_printf("%slogin_plugins = %s\n", dir_line,
+		conf = harness_printf("%s%s_plugins = %s\n", dir_line, kind,
 				      plugins);
 		free(dir_line);
 		return conf;
@@ -75,11 +78,21 @@ char *dc_syntax_login_plugins(const char *plugins, const char *dir)
 	     name = strtok_r(NULL, " ", &save))
 		fprintf(out, "  %s = yes\n", name);
 	fclose(out);
-	conf = harness_printf("%slogin_plugins {\n%s}\n", dir_line, list);
+	conf = harness_printf("%s%s_plugins {\n%s}\n", dir_line, kind, list);
 	free(copy);
 	free(list);
 	free(dir_line);
 	return conf;
+}
+
+char *dc_syntax_login_plugins(const char *plugins, const char *dir)
+{
+	return plugins_config("login", plugins, dir);
+}
+
+char *dc_syntax_mail_plugins(const char *plugins, const char *dir)
+{
+	return plugins_config("mail", plugins, dir);
 }
 
 const char *dc_syntax_login_reuse(void)
@@ -124,4 +137,86 @@ char *dc_example_path(const char *rel)
 const char *dc_log_logged_in(void)
 {
 	return dc_syntax_24() ? "Logged in: " : "Login: ";
+}
+
+char *dc_syntax_passdb_example(const char *dir, const char *driver,
+			       const char *rel, const char *settings)
+{
+	char *example = dc_example_path(rel);
+	char *conf = harness_printf("!include %s\n%s", example, settings);
+	const char *base = strrchr(rel, '/');
+	char *args_path, *block;
+
+	free(example);
+	if (dc_syntax_24())
+		return conf;
+	args_path = harness_printf("%s/%s", dir,
+				   base == NULL ? rel : base + 1);
+	harness_write_file(args_path, conf);
+	block = passdb_block(driver, args_path);
+	free(args_path);
+	free(conf);
+	return block;
+}
+
+char *dc_syntax_sqlite_path(const char *path)
+{
+	return harness_printf(dc_syntax_24() ? "sqlite_path = %s\n" :
+			      "connect = %s\n", path);
+}
+
+char *dc_syntax_ldap_uris(const char *uris)
+{
+	return harness_printf(dc_syntax_24() ? "ldap_uris = %s\n" :
+			      "uris = %s\n", uris);
+}
+
+char *dc_syntax_pgsql_connect(const char *host, unsigned int port,
+			      const char *params)
+{
+	char *list, *copy, *param, *save = NULL, *eq, *conf;
+	size_t size = 0;
+	FILE *out;
+
+	if (!dc_syntax_24()) {
+		return harness_printf("connect = host=%s port=%u %s\n", host,
+				      port, params);
+	}
+	/* 2.4: libpq's keywords, one "key = value" a line */
+	out = open_memstream(&list, &size);
+	copy = harness_printf("%s", params);
+	for (param = strtok_r(copy, " ", &save); param != NULL;
+	     param = strtok_r(NULL, " ", &save)) {
+		eq = strchr(param, '=');
+		if (eq == NULL)
+			harness_die("pgsql parameter '%s' has no value", param);
+		*eq = '\0';
+		fprintf(out, "    %s = %s\n", param, eq + 1);
+	}
+	fclose(out);
+	conf = harness_printf("pgsql %s {\n  parameters {\n    port = %u\n%s"
+			      "  }\n}\n", host, port, list);
+	free(copy);
+	free(list);
+	return conf;
+}
+
+char *dc_syntax_passwd_file_passdb(const char *rel, const char *users_path)
+{
+	char *example, *conf;
+
+	if (!dc_syntax_24())
+		return passdb_block("passwd-file", users_path);
+	example = dc_example_path(rel);
+	conf = harness_printf("!include %s\n"
+			      "passdb passwd-file {\n"
+			      "  passwd_file_path = %s\n"
+			      "}\n", example, users_path);
+	free(example);
+	return conf;
+}
+
+const char *dc_syntax_sql_passdb_query(void)
+{
+	return dc_syntax_24() ? "query" : "password_query";
 }

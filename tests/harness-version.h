@@ -17,14 +17,17 @@ bool dc_syntax_24(void);
 const char *dc_dovecot_version(void);
 
 /* The settings of every test server that differ by version: the config
-   version lines (2.4: they must come before any other setting), cleartext logins over loopback, maildir under the
-   home, the ManageSieve script storage, and a static userdb with uid/gid
-   and a home per user under home_root. */
+   version lines (2.4: they must come before any other setting),
+   cleartext logins over loopback, maildir under the home, the
+   ManageSieve script storage, and a static userdb with uid/gid and a
+   home per user under home_root. */
 char *dc_syntax_base(const char *home_root, const char *uid,
 		     const char *gid);
 /* Load the login plugins (space-separated names) from dir, or from
    Dovecot's own login module directory when dir is NULL. */
 char *dc_syntax_login_plugins(const char *plugins, const char *dir);
+/* The same for the mail processes' plugins (mail_plugins). */
+char *dc_syntax_mail_plugins(const char *plugins, const char *dir);
 /* The setting, inside a service block, that lets one login process serve
    connections until it is stopped (Dovecot's "high-performance mode"). */
 const char *dc_syntax_login_reuse(void);
@@ -34,6 +37,31 @@ char *dc_syntax_vars(const char *text);
 /* The path of doc/examples/<rel> for this version: 2.4's examples are the
    files of the same name under doc/examples/2.4/. */
 char *dc_example_path(const char *rel);
+/* The passdb of the example doc/examples/<rel> (dc_example_path()), with
+   settings (this version's syntax) after it to override what must differ
+   in a test. 2.3's example is the args file of "passdb { driver = <driver>
+   args = ... }": the args become <dir>/<basename of rel>, a file that
+   includes the example and adds the settings. 2.4's example holds its
+   settings and the passdb block: it is included, the settings follow. */
+char *dc_syntax_passdb_example(const char *dir, const char *driver,
+			       const char *rel, const char *settings);
+/* The settings, for dc_syntax_passdb_example(), that point an example's
+   passdb elsewhere: an SQLite database file; LDAP servers; a PostgreSQL
+   server host:port with the libpq parameters params ("key=value ...",
+   2.4: host is the name of the example's pgsql block, whose parameters
+   this adds to). */
+char *dc_syntax_sqlite_path(const char *path);
+char *dc_syntax_ldap_uris(const char *uris);
+char *dc_syntax_pgsql_connect(const char *host, unsigned int port,
+			      const char *params);
+/* A passwd-file passdb that reads the users file users_path. 2.3 names
+   the file as the args of its passdb block; 2.4 includes the example
+   doc/examples/2.4/<rel>, which holds the passdb block, and points it at
+   users_path. */
+char *dc_syntax_passwd_file_passdb(const char *rel, const char *users_path);
+/* The setting that holds an SQL passdb's query: "password_query" (2.3's
+   sql.conf.ext) or "query" (2.4's passdb sql block). */
+const char *dc_syntax_sql_passdb_query(void);
 
 /* The start of the info line of a successful login: "Login: " (2.3) or
    "Logged in: " (2.4). */

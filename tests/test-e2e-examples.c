@@ -1,14 +1,16 @@
 /* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
 
 /* The configuration examples of doc/examples, run as an administrator would
-   use them: each server below includes the example file itself and only
-   overrides what must differ here (paths). If an example goes wrong, this
-   fails. */
+   use them: each server below includes the example file of the Dovecot
+   version under test (doc/examples for 2.3, doc/examples/2.4 for 2.4) and
+   only overrides what must differ here (paths). If an example goes wrong,
+   this fails. */
 
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
 #include "harness-imap.h"
 #include "harness-passdb.h"
+#include "harness-version.h"
 
 #include "e2e-run.h"
 
@@ -28,24 +30,23 @@ static struct dc_server sql, passwd_file, forward_all;
 /* The documented plugin snippet, then the build tree's module. */
 static char *plugin_config(const char *passdb)
 {
-	return harness_printf("!include " EXAMPLES "/conf.d/10-referral.conf\n"
-			      "login_plugin_dir = %s\n%s",
-			      REFERRAL_PLUGIN_DIR, passdb);
+	char *snippet = dc_example_path("conf.d/10-referral.conf");
+	char *conf = harness_printf("!include %s\nlogin_plugin_dir = %s\n%s",
+				    snippet, REFERRAL_PLUGIN_DIR, passdb);
+
+	free(snippet);
+	return conf;
 }
 
-/* An example sql.conf.ext with the database path replaced. */
-static char *sql_example_block(const char *name, const char *example,
-			       const char *db)
+/* An SQL example (doc/examples/sql/<example>) on the database db. */
+static char *sql_example_block(const char *example, const char *db)
 {
-	char *path = harness_printf("%s/%s.conf.ext", root, name);
-	char *conf = harness_printf("!include " EXAMPLES "/sql/%s\n"
-				    "connect = %s\n", example, db);
-	char *block;
+	char *rel = harness_printf("sql/%s", example);
+	char *path = dc_syntax_sqlite_path(db);
+	char *block = dc_syntax_passdb_example(root, "sql", rel, path);
 
-	harness_write_file(path, conf);
-	block = passdb_block("sql", path);
-	free(conf);
 	free(path);
+	free(rel);
 	return block;
 }
 
@@ -79,11 +80,13 @@ static void servers_setup(void)
 		"'2001:db8::25', NULL, 'renamed@example.com', NULL, 'Y', NULL);");
 	free(schema);
 
-	start(&sql, "sql", sql_example_block("sqlite",
-		"dovecot-sql-sqlite.conf.ext", db));
-	start(&forward_all, "forward-all", sql_example_block("forward-all",
-		"dovecot-sql-forward-all.conf.ext", db));
-	start(&passwd_file, "passwd-file", passdb_block("passwd-file",
+	start(&sql, "sql", sql_example_block("dovecot-sql-sqlite.conf.ext",
+					     db));
+	start(&forward_all, "forward-all",
+	      sql_example_block("dovecot-sql-forward-all.conf.ext", db));
+	/* one users file for both versions */
+	start(&passwd_file, "passwd-file", dc_syntax_passwd_file_passdb(
+		"passwd-file/dovecot-passwd-file.conf.ext",
 		EXAMPLES "/passwd-file/users"));
 	free(db);
 }
@@ -143,17 +146,23 @@ END_TEST
 
 static char *password_query(const char *example)
 {
-	char *path = harness_printf(EXAMPLES "/sql/%s", example);
+	char *rel = harness_printf("sql/%s", example);
+	char *path = dc_example_path(rel);
 	char *text = harness_read_file(path), *line, *query = NULL, *save;
+	char *key = harness_printf("%s = ", dc_syntax_sql_passdb_query());
 
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "password_query = ", 17) == 0)
+		line += strspn(line, " ");
+		if (harness_starts_with(line, key))
 			query = strdup(line);
 	}
+	free(key);
+	free(rel);
 	free(text);
 	free(path);
-	ck_assert_msg(query != NULL, "%s has no password_query", example);
+	ck_assert_msg(query != NULL, "%s has no %s", example,
+		      dc_syntax_sql_passdb_query());
 	return query;
 }
 

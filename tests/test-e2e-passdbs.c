@@ -2,8 +2,9 @@
 
 /* The core scenarios through real passdbs: a throwaway OpenLDAP (slapd),
    a throwaway PostgreSQL cluster and a passwd-file. Each A server uses the
-   documented example configuration (doc/examples) with only the address
-   changed; B is the referral and proxy target. */
+   documented example configuration of the Dovecot version under test
+   (doc/examples, doc/examples/2.4) with only the address changed; B is the
+   referral and proxy target. */
 
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
@@ -11,6 +12,7 @@
 #include "harness-ldap.h"
 #include "harness-passdb.h"
 #include "harness-pgsql.h"
+#include "harness-version.h"
 
 #include "e2e-run.h"
 
@@ -117,19 +119,17 @@ static char *passwd_file(void)
 
 /* An A server: the documented plugin snippet and the given passdb. */
 static void start_a(struct dc_server *srv, const char *name,
-		    const char *passdb_args, const char *driver,
-		    const char *extra)
+		    const char *passdb, const char *extra)
 {
-	char *passdb = passdb_block(driver, passdb_args);
-	char *conf = harness_printf(
-		"!include " EXAMPLES "/conf.d/10-referral.conf\n"
-		"login_plugin_dir = %s\n%s%s",
-		REFERRAL_PLUGIN_DIR, extra, passdb);
+	char *snippet = dc_example_path("conf.d/10-referral.conf");
+	char *conf = harness_printf("!include %s\nlogin_plugin_dir = %s\n%s%s",
+				    snippet, REFERRAL_PLUGIN_DIR, extra,
+				    passdb);
 
 	dc_server_init(srv, root, name);
 	dc_server_start(srv, conf);
 	free(conf);
-	free(passdb);
+	free(snippet);
 }
 
 static const char *t_cache_settings(void)
@@ -143,7 +143,7 @@ static const char *t_cache_settings(void)
 
 static void servers_setup(void)
 {
-	char *db, *block, *path, *conf, *text;
+	char *db, *block, *path, *settings, *text;
 
 	root = harness_make_root("referral-passdbs");
 	dc_server_init(&b, root, "b");
@@ -164,12 +164,13 @@ static void servers_setup(void)
 	ldap_server_start(&ldap, root, "ldap",
 			  EXAMPLES "/ldap/referral-schema.ldif", text);
 	free(text);
-	path = harness_printf("%s/ldap.conf.ext", root);
-	conf = harness_printf("!include " EXAMPLES "/ldap/dovecot-ldap.conf.ext\n"
-			      "uris = ldap://" IP ":%u\n", ldap.port);
-	harness_write_file(path, conf);
-	start_a(&a[BACKEND_LDAP], "ldap", path, "ldap", "");
-	free(conf);
+	path = harness_printf("ldap://" IP ":%u", ldap.port);
+	settings = dc_syntax_ldap_uris(path);
+	block = dc_syntax_passdb_example(root, "ldap",
+		"ldap/dovecot-ldap.conf.ext", settings);
+	start_a(&a[BACKEND_LDAP], "ldap", block, "");
+	free(block);
+	free(settings);
 	free(path);
 
 	pg_server_start(&pg, root, "pgsql");
@@ -181,21 +182,25 @@ static void servers_setup(void)
 	pg_server_sql(&pg, "mail", text);
 	free(text);
 	pg_server_sql(&pg, "mail", "GRANT SELECT ON users TO dovecot");
-	path = harness_printf("%s/pgsql.conf.ext", root);
-	conf = harness_printf("!include " EXAMPLES "/sql/dovecot-sql-pgsql.conf.ext\n"
-			      "connect = host=" IP " port=%u dbname=mail "
-			      "user=dovecot password=secret\n", pg.port);
-	harness_write_file(path, conf);
-	start_a(&a[BACKEND_PGSQL], "pgsql", path, "sql", "");
-	start_a(&a2, "pgsql-cached", path, "sql", t_cache_settings());
-	free(conf);
-	free(path);
+	/* the example's server, localhost (2.4: the name of its pgsql
+	   block, whose parameters get the port), reaches the cluster on
+	   127.0.0.1 */
+	settings = dc_syntax_pgsql_connect("localhost", pg.port,
+		"dbname=mail user=dovecot password=secret");
+	block = dc_syntax_passdb_example(root, "sql",
+		"sql/dovecot-sql-pgsql.conf.ext", settings);
+	start_a(&a[BACKEND_PGSQL], "pgsql", block, "");
+	start_a(&a2, "pgsql-cached", block, t_cache_settings());
+	free(block);
+	free(settings);
 
 	path = harness_printf("%s/users.passwd", root);
 	text = passwd_file();
 	harness_write_file(path, text);
-	start_a(&a[BACKEND_PASSWD_FILE], "passwd-file", path, "passwd-file",
-		"");
+	block = dc_syntax_passwd_file_passdb(
+		"passwd-file/dovecot-passwd-file.conf.ext", path);
+	start_a(&a[BACKEND_PASSWD_FILE], "passwd-file", block, "");
+	free(block);
 	free(text);
 	free(path);
 }
