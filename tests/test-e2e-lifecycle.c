@@ -49,11 +49,12 @@ static void setup(void)
 	const struct passdb_user users[] = {
 		{ .user = "v6", .password = "{PLAIN}" PASSWORD, .host = "::1",
 		  .nologin = "Y" },
+		{ .user = "local", .password = "{PLAIN}" PASSWORD },
 	};
 
 	root = harness_make_root("referral-lifecycle");
 	db = harness_printf("%s/users.db", root);
-	passdb_create(db, users, 1);
+	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	free(db);
 	dc_server_init(&srv, root, "server");
@@ -202,6 +203,53 @@ START_TEST(test_other_abi_refused)
 }
 END_TEST
 
+/* "mail_plugins = referral", a mistake an administrator can make: the
+   module of that name in the mail plugin directory does nothing but say
+   where the plugin belongs, and every login still works. */
+START_TEST(test_mail_plugins_mistake_harmless)
+{
+	struct dc_server srv2;
+	struct imap_conn conn;
+	char *login_plugins = with_plugin();
+	char *mail_plugins = dc_syntax_mail_plugins("referral",
+						    REFERRAL_MAIL_PLUGIN_DIR);
+	char *conf = harness_printf("%s%s", mail_plugins, login_plugins);
+	char *reply;
+
+	dc_server_init(&srv2, root, "mail-plugins");
+	dc_server_start(&srv2, conf);
+	ck_assert(imap_connect(&conn, srv2.name, IP, srv2.imap_port));
+	reply = imap_command(&conn, "b", "LOGIN local " PASSWORD);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_msg(harness_starts_with(reply, "b OK [CAPABILITY ") &&
+		      strstr(reply, "] Logged in") != NULL, "got: %s", reply);
+	free(reply);
+	reply = imap_command(&conn, "c", "NOOP");
+	ck_assert_ptr_nonnull(reply);
+	ck_assert(harness_starts_with(reply, "c OK NOOP completed"));
+	free(reply);
+	imap_disconnect(&conn);
+	ck_assert(dc_server_log_wait(&srv2, "imap(local)"));
+	ck_assert(dc_server_log_wait_line(&srv2, "imap(local)",
+		"Warning: referral: loaded through mail_plugins, where it "
+		"does nothing: the plugin belongs in login_plugins "
+		"(see dovecot-referral(7))"));
+
+	/* the login plugin still refers */
+	ck_assert(imap_connect(&conn, srv2.name, IP, srv2.imap_port));
+	reply = imap_command(&conn, "b", "LOGIN v6 " PASSWORD);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(reply, OURS);
+	free(reply);
+	imap_disconnect(&conn);
+	dc_server_stop(&srv2);
+	ck_assert_ptr_null(dc_server_log_errors(&srv2));
+	free(conf);
+	free(mail_plugins);
+	free(login_plugins);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("e2e-lifecycle");
@@ -211,6 +259,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_reload_takes_plugin_out_and_back);
 	tcase_add_test(tc, test_other_abi_refused);
+	tcase_add_test(tc, test_mail_plugins_mistake_harmless);
 	suite_add_tcase(s, tc);
 
 	return e2e_run_suite(s, true);

@@ -72,6 +72,12 @@ START_TEST(test_install_refer_purge)
 
 	files = harness_run_output("dpkg -L " PACKAGE, &status);
 	ck_assert_int_eq(status, 0);
+	/* the login module, and its namesake that makes "mail_plugins =
+	   referral" harmless */
+	ck_assert(strstr(files, "/modules/login/lib20_referral_plugin.so\n")
+		  != NULL);
+	ck_assert(strstr(files, "/modules/lib20_referral_plugin.so\n") !=
+		  NULL);
 	free(harness_run_output("dpkg --purge " PACKAGE " 2>&1", &status));
 	ck_assert_int_eq(status, 0);
 	for (line = strtok_r(files, "\n", &save); line != NULL;
