@@ -17,13 +17,15 @@ fi
 
 top_srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# The installed Dovecot's version, and where builds for it go: _build*
+# The installed Dovecot's version (and its series, e.g. 2.4), and where
+# builds for it go: _build*
 # in the tree for 2.3, _build-2.4/_build* for 2.4, so that a Debian 12 host
 # and its Debian 13 root (scripts/debian13-root, which sees this tree at
 # /src) never share a build directory. Call after install_packages.
 dovecot_builds() {
 	dovecot_version=$(dpkg-query -W -f='${Version}' dovecot-core \
 		2>/dev/null | sed 's/^[0-9]*://; s/[-+].*//')
+	dovecot_series=$(echo "$dovecot_version" | cut -d. -f1,2)
 	case $dovecot_version in
 	2.3.*) builds=$top_srcdir ;;
 	2.4.*) builds=$top_srcdir/_build-2.4 ;;
