@@ -27,12 +27,8 @@ static const struct {
 START_TEST(test_sieve_url)
 {
 	struct referral_target t;
-	const char *error;
 
-	i_zero(&t);
-	t.host = url_cases[_i].host;
-	t.port = url_cases[_i].port;
-	ck_assert(referral_host_validate(t.host, &t.host_type, &error));
+	test_target(url_cases[_i].host, url_cases[_i].port, &t);
 	ck_assert_str_eq(referral_sieve_url(&t, url_cases[_i].user),
 			 url_cases[_i].url);
 }

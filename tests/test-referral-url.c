@@ -34,12 +34,8 @@ static const struct {
 START_TEST(test_imap_url)
 {
 	struct referral_target t;
-	const char *error;
 
-	i_zero(&t);
-	t.host = url_cases[_i].host;
-	t.port = url_cases[_i].port;
-	ck_assert(referral_host_validate(t.host, &t.host_type, &error));
+	test_target(url_cases[_i].host, url_cases[_i].port, &t);
 	ck_assert_str_eq(referral_imap_url(&t, url_cases[_i].user,
 					   url_cases[_i].auth),
 			 url_cases[_i].url);
@@ -103,12 +99,8 @@ static const struct {
 START_TEST(test_redirect_authority)
 {
 	struct referral_target t;
-	const char *error;
 
-	i_zero(&t);
-	t.host = authority_cases[_i].host;
-	t.port = authority_cases[_i].port;
-	ck_assert(referral_host_validate(t.host, &t.host_type, &error));
+	test_target(authority_cases[_i].host, authority_cases[_i].port, &t);
 	ck_assert_str_eq(referral_redirect_authority(&t,
 				authority_cases[_i].user,
 				authority_cases[_i].default_port),
