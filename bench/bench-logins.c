@@ -18,7 +18,9 @@
    server, which shows how far apart two identical servers measure here
    (the noise floor of the ratios); BENCH_NOOP=1 loads a login plugin
    that does nothing (noop-plugin.c) instead of the referral plugin: what
-   loading any login plugin costs; BENCH_REUSE=1 runs imap-login in
+   loading any login plugin costs; BENCH_LINE=1 one that only logs a line
+   per nologin referral (line-plugin.c): stock plus that line, the
+   referral plugin's floor for nologin users; BENCH_REUSE=1 runs imap-login in
    Dovecot's high-performance mode (service_count = 0: processes serve many
    connections, so a login plugin is loaded once, not per connection).
    One login is a whole connection: connect, greeting, LOGIN, the tagged
@@ -396,9 +398,11 @@ int main(int argc, char *argv[])
 	struct dc_server b, servers[2];
 	bool aa = getenv("BENCH_AA") != NULL;
 	bool noop = getenv("BENCH_NOOP") != NULL;
-	const char *names[2] = {
-		aa ? "stock-2" : noop ? "noop" : "plugin", "stock"
-	};
+	bool line = getenv("BENCH_LINE") != NULL;
+	/* the server compared with stock: its name is the plugin it loads */
+	const char *first = aa ? "stock-2" : noop ? "noop" : line ? "line" :
+		"plugin";
+	const char *names[2] = { first, "stock" };
 	const char *only = getenv("BENCH_ONLY");
 	double seconds;
 	char *root, *db, *passdb, *extra;
@@ -448,8 +452,9 @@ int main(int argc, char *argv[])
 		harness_printf("service imap-login {\n  %s\n"
 			       "  process_min_avail = 2\n}\n",
 			       dc_syntax_login_reuse());
-	char *plugins = dc_syntax_login_plugins(aa ? "" : noop ? "noop" :
-		"referral", noop ? NOOP_PLUGIN_DIR : REFERRAL_PLUGIN_DIR);
+	char *plugins = dc_syntax_login_plugins(aa ? "" :
+		noop || line ? first : "referral",
+		noop || line ? CONTROL_PLUGIN_DIR : REFERRAL_PLUGIN_DIR);
 	extra = harness_printf("mail_max_userip_connections = 0\n"
 			       "auth_verbose = no\n%s", passdb);
 	dc_server_start(&b, extra);
