@@ -1,6 +1,10 @@
 #ifndef REFERRAL_FIELDS_H
 #define REFERRAL_FIELDS_H
 
+/* The plugin's own passdb field: Dovecot's fields have no "referral_"
+   prefix, so it cannot be taken for one of them. */
+#define REFERRAL_FIELD_KEEP_OPEN "referral_keep_open"
+
 /* The passdb extra fields a referral is made of, exactly as the auth process
    sent them (NULL when absent). Nothing here is validated yet: values are
    whatever an SQL row or an LDAP attribute held. */
@@ -12,12 +16,17 @@ struct referral_fields {
 
 	bool nologin:1;
 	bool proxy:1;
+	/* referral_keep_open: after an IMAP nologin referral, keep the
+	   connection open (no BYE) as before the plugin closed it */
+	bool keep_open:1;
 };
 
 /* Pick the referral fields out of a NULL-terminated array of "key=value" or
    bare "key" strings (the auth reply's args). The returned pointers point
    into args. When a key repeats, the last one wins, as in Dovecot's own
-   parser. */
+   parser. The flags (nologin, proxy, referral_keep_open) are set by the
+   key's presence, whatever its value, as Dovecot's auth process treats
+   nologin and proxy. */
 void referral_fields_parse(const char *const *args,
 			   struct referral_fields *fields_r);
 

@@ -1,8 +1,10 @@
 /* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
 
 /* IMAP (imap-login): nologin referrals as the tagged NO of the login
-   command, suggest-mode referrals as its tagged OK, written before the
-   connection is handed to the post-login imap process (doc/design.md). */
+   command after an untagged BYE, then the connection closes (unless the
+   passdb says referral_keep_open); suggest-mode referrals as its tagged
+   OK, written before the connection is handed to the post-login imap
+   process (doc/design.md). */
 
 #include "lib.h"
 #include "str.h"
@@ -19,6 +21,9 @@
    with the referral was already sent: only an untagged BYE is left. */
 #define REFERRAL_LOGIN_FAILED_TEXT \
 	"Login failed after all, try again later."
+/* The disconnect log line after a nologin referral; the URL is in the
+   "Referral sent" line just before. */
+#define REFERRAL_DISCONNECT_REASON "Referred to another server"
 
 struct referral_imap_reply {
 	struct referral_target target;
@@ -83,22 +88,42 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 {
 	struct referral_imap_reply reply;
 
+	/* so that the disconnect line does not call this an internal
+	   failure (referral-compat.h) */
+	referral_client_mark_referred(client);
 	if (!referral_imap_build(client, fields, REFERRAL_MODE_NOLOGIN,
 				 REFERRAL_REASON_DEFAULT_NOLOGIN, &reply)) {
 		referral_debug(client, fields, "invalid target, "
 			       "NO [UNAVAILABLE] sent");
 		referral_imap_send_tagged(client, "NO", "UNAVAILABLE",
 					  REFERRAL_UNAVAILABLE_TEXT);
-	} else {
-		referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN,
-				  &reply.target, reply.url);
+		return;
+	}
+	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN,
+			  &reply.target, reply.url);
+	if (fields->keep_open) {
 		referral_debug(client, fields, "NO [REFERRAL] sent");
 		referral_imap_send_tagged(client, "NO", reply.resp_code,
 					  reply.text);
+		return;
 	}
-	/* so that the disconnect line that follows does not call this an
-	   internal failure (referral-compat.h) */
-	referral_client_mark_referred(client);
+
+	/* c-client (Alpine, Pine) retries a failed AUTHENTICATE up to three
+	   times, asking for the password each time, whatever the tagged NO
+	   says, unless it has seen a BYE or lost the connection. So the
+	   reply is shaped like a LOGOUT's: the BYE announces the close, the
+	   command still gets its tagged completion, which carries the
+	   referral (RFC 2221), and the connection ends (doc/design.md). */
+	referral_debug(client, fields, "BYE and NO [REFERRAL] sent, "
+		       "disconnecting");
+	client_send_raw(client, t_strdup_printf("* BYE %s\r\n", reply.text));
+	referral_imap_send_tagged(client, "NO", reply.resp_code, reply.text);
+	/* Safe here, as in Dovecot's own failure paths under the same
+	   callback: the login code holds a reference to the client until
+	   its SASL callback returns, and looks only at client->destroyed
+	   after this. client_destroy() flushes the corked output before it
+	   closes the socket. */
+	client_destroy(client, REFERRAL_DISCONNECT_REASON);
 }
 
 /* Make the post-login imap process answer the login untagged: it writes

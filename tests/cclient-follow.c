@@ -6,16 +6,25 @@
    turns each login referral's imap:// URL into a c-client mailbox name,
    and reports where it ended up.
 
-   usage: cclient-follow HOST PORT USER PASSWORD
-   Prints "referral: <code> <url>" for each referral c-client reports and
-   "opened: host=<h> port=<p> user=<u> mailbox=<m>" when a mailbox is open;
-   exits 0 then, 1 when nothing could be opened. */
+   usage: cclient-follow [--login] HOST PORT USER PASSWORD
+   c-client logs in with AUTHENTICATE when the server offers a SASL
+   mechanism it knows (Dovecot offers PLAIN); --login disables its SASL
+   authenticators, as Alpine's disable-these-authenticators does, so that
+   it uses the LOGIN command.
+   Prints "login: <host>:<port> user=<u> trial=<n>" each time c-client asks
+   for the password (mm_login: a prompt in Alpine; answered with PASSWORD
+   each time, as a person who types it again would),
+   "referral: <code> <url>" for each referral c-client reports,
+   "opened: host=<h> port=<p> user=<u> mailbox=<m>" when a mailbox is open
+   and "password prompts: <n>" at the end; exits 0 when a mailbox is open,
+   1 when nothing could be opened. */
 
 /* c-client's osdep.h asks for _BSD_SOURCE, which glibc wants spelled so */
 #define _DEFAULT_SOURCE
 #include "c-client.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +33,13 @@
 #define MAX_REFERRALS 5
 
 static const char *password;
-static unsigned int referral_count;
+static unsigned int referral_count, login_count;
+
+/* The SASL mechanisms this c-client may know; disabling one it lacks does
+   nothing. */
+static const char *const sasl_mechanisms[] = {
+	"GSSAPI", "CRAM-MD5", "PLAIN", "LOGIN", "EXTERNAL"
+};
 
 static const char *referral_code_name(long code)
 {
@@ -105,13 +120,28 @@ int main(int argc, char *argv[])
 	MAILSTREAM *stream;
 	NETMBX mb;
 	char mailbox[MAILTMPLEN];
+	bool use_login = argc > 1 && strcmp(argv[1], "--login") == 0;
+	unsigned int i;
+	int ret = 1;
 
+	if (use_login) {
+		argc--;
+		argv++;
+	}
 	if (argc != 5) {
-		fprintf(stderr, "usage: %s HOST PORT USER PASSWORD\n", argv[0]);
+		fprintf(stderr, "usage: cclient-follow [--login] "
+			"HOST PORT USER PASSWORD\n");
 		return 2;
 	}
 	password = argv[4];
 #include "linkage.c"
+	if (use_login) {
+		for (i = 0; i < sizeof(sasl_mechanisms) /
+			     sizeof(sasl_mechanisms[0]); i++) {
+			mail_parameters(NIL, DISABLE_AUTHENTICATOR,
+					(void *)sasl_mechanisms[i]);
+		}
+	}
 	/* no rsh/ssh pre-authentication attempts, no reverse DNS */
 	mail_parameters(NIL, SET_RSHTIMEOUT, (void *)0);
 	mail_parameters(NIL, SET_SSHTIMEOUT, (void *)0);
@@ -128,28 +158,26 @@ int main(int argc, char *argv[])
 	stream = mail_open(NIL, mailbox, NIL);
 	if (stream == NIL || stream->halfopen) {
 		printf("not opened\n");
-		if (stream != NIL)
-			mail_close(stream);
-		return 1;
+	} else {
+		mail_valid_net_parse(stream->mailbox, &mb);
+		printf("opened: host=%s port=%lu user=%s mailbox=%s\n",
+		       mb.host, mb.port, mb.user, mb.mailbox);
+		ret = 0;
 	}
-	mail_valid_net_parse(stream->mailbox, &mb);
-	printf("opened: host=%s port=%lu user=%s mailbox=%s\n", mb.host,
-	       mb.port, mb.user, mb.mailbox);
-	mail_close(stream);
-	return 0;
+	printf("password prompts: %u\n", login_count);
+	if (stream != NIL)
+		mail_close(stream);
+	return ret;
 }
 
 /* c-client's callbacks: only the login and the log matter here. */
 void mm_login(NETMBX *mb, char *user, char *pwd, long trial)
 {
-	/* One answer per server: c-client retries AUTHENTICATE after a
-	   NO [REFERRAL], and an empty password makes it give up and follow
-	   the referral instead. */
+	/* Every call is a password prompt in Alpine: count them, and answer
+	   each the way a person who retypes the right password would. */
+	login_count++;
 	snprintf(user, NETMAXUSER, "%s", mb->user);
-	if (trial == 0)
-		snprintf(pwd, MAILTMPLEN, "%s", password);
-	else
-		pwd[0] = '\0';
+	snprintf(pwd, MAILTMPLEN, "%s", password);
 	printf("login: %s:%lu user=%s trial=%ld\n", mb->host, mb->port, user,
 	       trial);
 	fflush(stdout);

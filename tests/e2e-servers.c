@@ -53,6 +53,10 @@ static void create_passdb(const char *db)
 		  .nologin = "Y" },
 		{ .user = "bob@example.com",
 		  .password = "{PLAIN}" E2E_PASSWORD },
+		/* nologin as before the plugin closed the connection */
+		{ .user = "keepopen", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_IP, .port = pb, .nologin = "Y",
+		  .keep_open = "Y" },
 		{ .user = "proxied", .password = "{PLAIN}" E2E_PASSWORD, .host = E2E_IP,
 		  .port = pb, .proxy = "Y", .pass = E2E_PASSWORD },
 		/* hostile values */

@@ -201,6 +201,16 @@ bool imap_is_silent(struct imap_conn *conn, unsigned int msecs)
 	return conn->buf_len == 0 && fill_buffer(conn, msecs) < 0;
 }
 
+bool imap_is_closed(struct imap_conn *conn, unsigned int msecs)
+{
+	bool closed = conn->buf_len == 0 && fill_buffer(conn, msecs) == 0;
+
+	printf("[%s] (%s)\n", conn->name, closed ? "closed by the server" :
+	       "not closed");
+	fflush(stdout);
+	return closed;
+}
+
 char *imap_authenticate_plain_cmd(const char *user, const char *pass)
 {
 	static const char b64[] =

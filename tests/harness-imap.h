@@ -45,6 +45,9 @@ char *imap_command(struct imap_conn *conn, const char *tag,
 /* Does the server say nothing more (and keep the connection open) for
    msecs? Used to show that no extra line follows a reply. */
 bool imap_is_silent(struct imap_conn *conn, unsigned int msecs);
+/* Does the server close the connection cleanly (FIN, no reset) within
+   msecs, with no more bytes before the close? */
+bool imap_is_closed(struct imap_conn *conn, unsigned int msecs);
 
 /* "AUTHENTICATE PLAIN <base64 of \0user\0pass>" (malloc()ed). */
 char *imap_authenticate_plain_cmd(const char *user, const char *pass);

@@ -19,18 +19,44 @@
 	"Login not possible on this server right now, " \
 	"contact your administrator."
 
+static bool ends_with(const char *str, const char *suffix)
+{
+	size_t len = strlen(str), suffix_len = strlen(suffix);
+
+	return len >= suffix_len &&
+		strcmp(str + len - suffix_len, suffix) == 0;
+}
+
+/* How long a test waits for the server to close after a referral. */
+#define CLOSE_WAIT_MSECS 3000
+
+/* A nologin referral as it must reach the client: "* BYE <reason>", then
+   the tagged NO with the referral and the same reason as the last line,
+   then a clean close. */
+static void assert_referral_closes(struct imap_conn *conn, const char *reply,
+				   const char *expected)
+{
+	const char *reason = strstr(expected, "/] ");
+	char *tail;
+
+	ck_assert_ptr_nonnull(reason);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(reply, expected);
+	if (asprintf(&tail, "\r\n* BYE %s\r\n%s\r\n", reason + 3,
+		     expected) < 0)
+		abort();
+	ck_assert_msg(ends_with(conn->transcript, tail),
+		      "transcript does not end with:\n%s", tail);
+	free(tail);
+	ck_assert(imap_is_closed(conn, CLOSE_WAIT_MSECS));
+}
+
 static void assert_login_reply(const char *command, const char *expected)
 {
 	struct imap_conn conn;
 	char *reply = e2e_login_a(&conn, command);
 
-	ck_assert_ptr_nonnull(reply);
-	ck_assert_str_eq(reply, expected);
-	free(reply);
-	/* the connection stays usable: a nologin user may LOGOUT */
-	reply = imap_command(&conn, "z", "LOGOUT");
-	ck_assert_ptr_nonnull(reply);
-	ck_assert_str_eq(reply, "z OK Logout completed.");
+	assert_referral_closes(&conn, reply, expected);
 	free(reply);
 	imap_disconnect(&conn);
 }
@@ -204,15 +230,10 @@ START_TEST(test_reason_injection)
 	expected = expected_referral("inject;AUTH=*", e2e_b_hostport(),
 				     "Moved.  * BYE injected  x NO fake");
 	reply = e2e_login_a(&conn, "LOGIN inject " E2E_PASSWORD);
-	ck_assert_ptr_nonnull(reply);
-	ck_assert_str_eq(reply, expected);
-	free(reply);
-	/* one line and nothing after it */
-	ck_assert(imap_is_silent(&conn, 300));
+	/* the BYE and the NO, one line each, and nothing after them */
+	assert_referral_closes(&conn, reply, expected);
 	ck_assert_ptr_null(strstr(conn.transcript, "\r\n* BYE injected"));
-	reply = imap_command(&conn, "c", "NOOP");
-	ck_assert_ptr_nonnull(reply);
-	ck_assert_str_eq(reply, "c OK NOOP completed.");
+	ck_assert_ptr_null(strstr(conn.transcript, "\r\nx NO fake"));
 	free(reply);
 	imap_disconnect(&conn);
 	free(expected);
@@ -223,7 +244,7 @@ START_TEST(test_long_reason_bounded)
 {
 	struct imap_conn conn;
 	char *reply = e2e_login_a(&conn, "LOGIN longreason " E2E_PASSWORD);
-	const char *text;
+	const char *text, *bye;
 
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_msg(strncmp(reply, "b NO [REFERRAL imap://longreason;", 33)
@@ -232,12 +253,93 @@ START_TEST(test_long_reason_bounded)
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(strlen(text + 3), 1024);
 	ck_assert(strspn(text + 3, "L") == 1024);
-	free(reply);
-	reply = imap_command(&conn, "c", "NOOP");
-	ck_assert_ptr_nonnull(reply);
-	ck_assert_str_eq(reply, "c OK NOOP completed.");
+	/* the BYE carries the same bounded text */
+	bye = strstr(conn.transcript, "\r\n* BYE ");
+	ck_assert_ptr_nonnull(bye);
+	bye += strlen("\r\n* BYE ");
+	ck_assert_uint_eq(strspn(bye, "L"), 1024);
+	ck_assert(harness_starts_with(bye + 1024, "\r\nb NO [REFERRAL "));
+	ck_assert(imap_is_closed(&conn, CLOSE_WAIT_MSECS));
 	free(reply);
 	imap_disconnect(&conn);
+}
+END_TEST
+
+/* A client that does not follow referrals, in a raw conversation:
+   AUTHENTICATE with a continuation (no SASL-IR) and a command pipelined
+   behind it. The person is shown the reason in the BYE and the NO, the
+   pipelined command is never run, and the server closes cleanly: no
+   retry loop, no second password prompt. */
+START_TEST(test_nologin_non_follower_sees_reason_and_close)
+{
+	struct imap_conn conn;
+	char *cmd = imap_authenticate_plain_cmd("custom", E2E_PASSWORD);
+	const char *b64 = strrchr(cmd, ' ') + 1;
+	char *line, *data;
+
+	ck_assert(imap_connect(&conn, "A", IP, e2e.a.imap_port));
+	ck_assert(imap_send_line(&conn, "b AUTHENTICATE PLAIN"));
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "+ ");
+	free(line);
+	if (asprintf(&data, "%s\r\nc NOOP\r\n", b64) < 0)
+		abort();
+	ck_assert(imap_send_raw(&conn, data));
+	free(data);
+
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "* BYE Your mailbox moved to imap2.");
+	free(line);
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "b NO [REFERRAL imap://bob%40example.com;"
+			 "AUTH=PLAIN@imap2.example.com:1143/] "
+			 "Your mailbox moved to imap2.");
+	free(line);
+	ck_assert(imap_is_closed(&conn, CLOSE_WAIT_MSECS));
+	ck_assert_ptr_null(strstr(conn.transcript, "c OK"));
+	imap_disconnect(&conn);
+	free(cmd);
+	ck_assert(dc_server_log_wait_line(&e2e.a, "Referred to another server",
+					  "user=<custom>"));
+}
+END_TEST
+
+/* referral_keep_open: the reply Dovecot and the plugin gave before, a
+   tagged NO alone, and the connection stays usable. */
+START_TEST(test_nologin_keep_open)
+{
+	struct imap_conn conn;
+	char *cmd = imap_authenticate_plain_cmd("keepopen", E2E_PASSWORD);
+	const char *const commands[] = { "LOGIN keepopen " E2E_PASSWORD, cmd };
+	const char *const auths[] = { "*", "PLAIN" };
+	char *expected, *reply;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		expected = harness_printf("b NO [REFERRAL imap://keepopen;"
+			"AUTH=%s@%s/] Try this server instead.", auths[i],
+			e2e_b_hostport());
+		reply = e2e_login_a(&conn, commands[i]);
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_str_eq(reply, expected);
+		free(reply);
+		free(expected);
+		ck_assert(imap_is_silent(&conn, 300));
+		ck_assert_ptr_null(strstr(conn.transcript, "* BYE"));
+		reply = imap_command(&conn, "c", "NOOP");
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_str_eq(reply, "c OK NOOP completed.");
+		free(reply);
+		reply = imap_command(&conn, "z", "LOGOUT");
+		ck_assert_ptr_nonnull(reply);
+		ck_assert_str_eq(reply, "z OK Logout completed.");
+		free(reply);
+		imap_disconnect(&conn);
+	}
+	free(cmd);
 }
 END_TEST
 
@@ -263,6 +365,12 @@ START_TEST(test_invalid_target_unavailable)
 	ck_assert_str_eq(reply, "b NO [UNAVAILABLE] " UNAVAILABLE_TEXT);
 	free(reply);
 	ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
+	ck_assert_ptr_null(strstr(conn.transcript, "* BYE"));
+	/* no referral, so no close: the connection stays usable */
+	reply = imap_command(&conn, "z", "LOGOUT");
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(reply, "z OK Logout completed.");
+	free(reply);
 	imap_disconnect(&conn);
 	ck_assert_msg(dc_server_log_wait(&e2e.a,
 					     invalid_targets[_i].log),
@@ -313,12 +421,14 @@ START_TEST(test_login_referral_event_metrics)
 	struct imap_conn conn;
 	char *reply;
 
-	ck_assert(imap_connect(&conn, "A", IP, e2e.a.imap_port));
-	free(imap_command(&conn, "b", "LOGIN moved " E2E_PASSWORD));
-	free(imap_command(&conn, "c", "LOGIN v6 " E2E_PASSWORD));
-	reply = imap_command(&conn, "d", "LOGIN badport " E2E_PASSWORD);
+	/* a referral ends its connection: one each */
+	free(e2e_login_a(&conn, "LOGIN moved " E2E_PASSWORD));
+	imap_disconnect(&conn);
+	free(e2e_login_a(&conn, "LOGIN v6 " E2E_PASSWORD));
+	imap_disconnect(&conn);
+	reply = e2e_login_a(&conn, "LOGIN badport " E2E_PASSWORD);
 	ck_assert_ptr_nonnull(reply);
-	ck_assert(strncmp(reply, "d NO [UNAVAILABLE]", 18) == 0);
+	ck_assert(strncmp(reply, "b NO [UNAVAILABLE]", 18) == 0);
 	free(reply);
 	imap_disconnect(&conn);
 
@@ -340,8 +450,10 @@ START_TEST(test_debug_log_shows_fields_and_decision)
 	ck_assert(dc_server_log_wait(&e2e.a, "Debug: Referral fields: "
 		"host='imap2.example.com' port='1143' "
 		"destuser='bob@example.com' reason='Your mailbox moved to "
-		"imap2.' nologin=yes proxy=no: NO [REFERRAL] sent: "
-		"user=<custom>"));
+		"imap2.' nologin=yes proxy=no: BYE and NO [REFERRAL] sent, "
+		"disconnecting: user=<custom>"));
+	ck_assert(dc_server_log_wait_line(&e2e.a, "nologin=yes proxy=no: "
+		"NO [REFERRAL] sent: ", "user=<keepopen>"));
 	ck_assert(dc_server_log_wait(&e2e.a, "Debug: Referral fields: "
 		"host='127.0.0.1' port='abc' destuser=(none) reason=(none) "
 		"nologin=yes proxy=no: invalid target, NO [UNAVAILABLE] sent: "
@@ -376,6 +488,8 @@ int main(void)
 	tcase_add_test(tc, test_forward_all_users);
 	tcase_add_test(tc, test_reason_injection);
 	tcase_add_test(tc, test_long_reason_bounded);
+	tcase_add_test(tc, test_nologin_non_follower_sees_reason_and_close);
+	tcase_add_test(tc, test_nologin_keep_open);
 	tcase_add_loop_test(tc, test_invalid_target_unavailable, 0,
 			    sizeof(invalid_targets) / sizeof(invalid_targets[0]));
 	tcase_add_test(tc, test_login_referral_event_metrics);

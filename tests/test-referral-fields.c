@@ -9,7 +9,7 @@ START_TEST(test_fields_all)
 	const char *const args[] = {
 		"user=moved", "host=imap2.example.com", "port=1143",
 		"destuser=bob@example.com", "reason=Moved.", "nologin",
-		"proxy", NULL
+		"proxy", "referral_keep_open", NULL
 	};
 	struct referral_fields f;
 
@@ -20,13 +20,15 @@ START_TEST(test_fields_all)
 	ck_assert_str_eq(f.reason, "Moved.");
 	ck_assert(f.nologin);
 	ck_assert(f.proxy);
+	ck_assert(f.keep_open);
 }
 END_TEST
 
 START_TEST(test_fields_none)
 {
 	const char *const args[] = { "user=local", "hostip=10.0.0.1",
-		"hostname=x", "ports=1", "nologinx", "reasons=x", NULL };
+		"hostname=x", "ports=1", "nologinx", "reasons=x",
+		"referral_keep_opened=y", "keep_open", "referral_keep", NULL };
 	struct referral_fields f;
 
 	referral_fields_parse(args, &f);
@@ -36,6 +38,7 @@ START_TEST(test_fields_none)
 	ck_assert_ptr_null(f.reason);
 	ck_assert(!f.nologin);
 	ck_assert(!f.proxy);
+	ck_assert(!f.keep_open);
 }
 END_TEST
 
@@ -46,6 +49,31 @@ START_TEST(test_fields_null_args)
 	referral_fields_parse(NULL, &f);
 	ck_assert_ptr_null(f.host);
 	ck_assert(!f.nologin);
+	ck_assert(!f.keep_open);
+}
+END_TEST
+
+START_TEST(test_fields_keep_open_any_value)
+{
+	/* like nologin: present means yes, whatever an SQL column or LDAP
+	   attribute holds; to close, leave the field out */
+	static const char *const values[] = {
+		"referral_keep_open", "referral_keep_open=Y",
+		"referral_keep_open=yes", "referral_keep_open=",
+		"referral_keep_open=no",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		const char *const args[] = { "host=b.example", "nologin",
+			values[i], NULL };
+		struct referral_fields f;
+
+		referral_fields_parse(args, &f);
+		ck_assert_msg(f.keep_open, "%s", values[i]);
+		ck_assert(f.nologin);
+		ck_assert_str_eq(f.host, "b.example");
+	}
 }
 END_TEST
 
@@ -85,6 +113,7 @@ int main(void)
 	tcase_add_test(tc, test_fields_null_args);
 	tcase_add_test(tc, test_fields_empty_and_bare_values);
 	tcase_add_test(tc, test_fields_last_wins_and_values_kept_raw);
+	tcase_add_test(tc, test_fields_keep_open_any_value);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
