@@ -34,6 +34,9 @@ struct referral_client {
 
 extern MODULE_CONTEXT_DEFINE(referral_login_module, &login_module_register);
 
+/* Did the auth process say OK for this login attempt? Dovecot's login code
+   passes the passdb fields of a failed one on as well. */
+bool referral_auth_succeeded(struct client *client);
 /* Validate the target and the user name the URL will carry (destuser, or
    the login user when it is absent or empty), and refuse a target that
    would loop back to this server. A refusal is logged once (user, field,

@@ -15,6 +15,42 @@
 #include "referral-url.h"
 #include "referral-client.h"
 
+/* 2.3 names no target in its reply, but the user was told to go
+   elsewhere all the same: mark the client, so that the disconnect line
+   does not call the referral an internal failure, and log it as 2.4 does,
+   naming the target a redirect would name once it is validated. The log
+   line and the login_referral event then read the same on either
+   version. */
+static void
+referral_text_log_reason(struct client *client,
+			 const struct client_auth_reply *reply)
+{
+	struct referral_fields fields;
+	struct referral_target target;
+	const char *user, *authority;
+
+	/* a failed authentication's fields are no referral: Dovecot's
+	   failure, logged as such */
+	if (reply == NULL || !referral_auth_succeeded(client) ||
+	    client->virtual_user == NULL)
+		return;
+	referral_fields_parse(reply->all_fields, &fields);
+	if (fields.host == NULL)
+		return;
+	referral_client_mark_referred(client);
+	if (!referral_get_target(client, &fields, REFERRAL_MODE_NOLOGIN,
+				 &target, &user)) {
+		referral_debug(client, &fields, "invalid target, "
+			       "reason sent");
+		return;
+	}
+	authority = referral_redirect_authority(&target, user,
+						login_binary->default_port);
+	referral_log_sent(client, &fields, REFERRAL_MODE_NOLOGIN, &target,
+			  authority);
+	referral_debug(client, &fields, "reason sent");
+}
+
 /* 2.3: Dovecot's reply, with the reason sanitised. */
 static void
 referral_text_reason(struct client *client, enum client_auth_result result,
@@ -27,6 +63,7 @@ referral_text_reason(struct client *client, enum client_auth_result result,
 						      text);
 		return;
 	}
+	referral_text_log_reason(client, reply);
 	/* the text is the passdb reason, or Dovecot's default for it */
 	rclient->module_ctx.super.auth_result(client, result, reply,
 		referral_reason_sanitise(text,

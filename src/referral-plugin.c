@@ -25,7 +25,7 @@ static void (*referral_protocol_allocated)(struct client_vfuncs *v);
    this attempt (it is reset when an attempt begins), so this tells a
    successful authentication from a failed one that still carried passdb
    fields. */
-static bool referral_auth_succeeded(struct client *client)
+bool referral_auth_succeeded(struct client *client)
 {
 	return client->master_auth_id != 0;
 }

@@ -134,6 +134,22 @@ char *dc_example_path(const char *rel)
 			      dc_syntax_24() ? "2.4/" : "", rel);
 }
 
+char *dc_syntax_tls_required(const char *cert_path, const char *key_path)
+{
+	if (!dc_syntax_24()) {
+		return harness_printf("ssl = required\n"
+				      "ssl_cert = <%s\n"
+				      "ssl_key = <%s\n"
+				      "disable_plaintext_auth = yes\n",
+				      cert_path, key_path);
+	}
+	return harness_printf("ssl = required\n"
+			      "ssl_server_cert_file = %s\n"
+			      "ssl_server_key_file = %s\n"
+			      "auth_allow_cleartext = no\n",
+			      cert_path, key_path);
+}
+
 const char *dc_log_logged_in(void)
 {
 	return dc_syntax_24() ? "Logged in: " : "Login: ";

@@ -172,9 +172,10 @@ START_TEST(test_text_protocols_nologin)
 		"Your mailbox moved to imap2.",
 		"550 5.2.900 bob%40example.com@imap2.example.com:1143 Referral",
 	};
-	static const char *const inject_24[] = {
-		"-ERR [REFERRAL/inject@%s] Moved.  * BYE injected  x NO fake",
-		"550 5.2.900 inject@%s Referral",
+	/* around "inject@<B's host:port>" */
+	static const char *const inject_24[][2] = {
+		{ "-ERR [REFERRAL/", "] Moved.  * BYE injected  x NO fake" },
+		{ "550 5.2.900 ", " Referral" },
 	};
 	struct imap_conn conn_a, conn_stock;
 	char *reply_a, *reply_stock, *expected;
@@ -198,7 +199,8 @@ START_TEST(test_text_protocols_nologin)
 	/* a hostile reason: one line, nothing injected */
 	reply_a = text_nologin_reply(_i, &e2e.a, "inject", &conn_a);
 	if (dc_syntax_24()) {
-		expected = harness_printf(inject_24[_i], e2e_b_hostport());
+		expected = harness_printf("%sinject@%s%s", inject_24[_i][0],
+					  e2e_b_hostport(), inject_24[_i][1]);
 		ck_assert_str_eq(reply_a, expected);
 		free(expected);
 	} else {
@@ -212,7 +214,9 @@ END_TEST
 
 /* 2.4 names the target in POP3 and Submission: an invalid one is refused
    as in IMAP, with a temporary failure and the plugin's log line; the
-   empty host and the port that is no number Dovecot itself cannot parse. */
+   empty host and the port that is no number Dovecot itself cannot parse.
+   2.3 names no target: the reply stays Dovecot's, and the log says what
+   is wrong with the target all the same. */
 static const char *const text_invalid_users[] = {
 	"badhost", "badport", "emptyhost",
 };
@@ -231,7 +235,17 @@ START_TEST(test_text_protocols_invalid_target)
 	char *reply, *log, *who;
 
 	reply = text_nologin_reply(p, &e2e.a, user, &conn);
-	ck_assert_str_eq(reply, unavailable[p]);
+	if (dc_syntax_24()) {
+		ck_assert_str_eq(reply, unavailable[p]);
+	} else {
+		struct imap_conn conn_stock;
+		char *reply_stock = protocols[p].login(&conn_stock,
+						       &e2e.stock, user);
+
+		ck_assert_str_eq(reply, reply_stock);
+		free(reply_stock);
+		imap_disconnect(&conn_stock);
+	}
 	log = harness_printf("%s-login: Error: Referral refused: ",
 			     protocols[p].name);
 	who = harness_printf("user=<%s>", user);
@@ -344,6 +358,229 @@ START_TEST(test_net_sieve_follows_referral)
 }
 END_TEST
 
+/* ---- the log lines of a referral ---- */
+
+/* The lines of srv's log that contain both needles: how many, and the
+   last one (malloc()ed) in *last_r when there is one. */
+static unsigned int log_lines(const struct dc_server *srv, const char *needle1,
+			      const char *needle2, char **last_r)
+{
+	char *log = harness_read_file(srv->log_path);
+	char *line, *save = NULL;
+	unsigned int count = 0;
+
+	*last_r = NULL;
+	for (line = strtok_r(log, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, needle1) == NULL ||
+		    strstr(line, needle2) == NULL)
+			continue;
+		count++;
+		free(*last_r);
+		*last_r = strdup(line);
+	}
+	free(log);
+	return count;
+}
+
+/* Wait (as dc_server_log_wait) for more than count lines with both
+   needles, and return the last. */
+static char *log_wait_new_line(const struct dc_server *srv,
+			       const char *needle1, const char *needle2,
+			       unsigned int count)
+{
+	unsigned int waited;
+	char *line;
+
+	for (waited = 0; waited < 5000; waited += 50) {
+		if (log_lines(srv, needle1, needle2, &line) > count)
+			return line;
+		free(line);
+		harness_msleep(50);
+	}
+	return NULL;
+}
+
+/* "session=<...>" of a log line, the key to the login's other lines */
+static char *log_session(const char *line)
+{
+	const char *start = strstr(line, "session=<");
+	const char *end = start == NULL ? NULL : strchr(start, '>');
+
+	ck_assert_msg(end != NULL, "no session in: %s", line);
+	return strndup(start, end - start + 1);
+}
+
+/* Log in as a nologin user and end the connection the way a client
+   does after the reply: IMAP and ManageSieve close it themselves, POP3
+   and Submission clients quit. */
+static void nologin_imap(const struct dc_server *srv, const char *user)
+{
+	struct imap_conn conn;
+	char *cmd = harness_printf("LOGIN %s " E2E_PASSWORD, user);
+	char *reply;
+
+	ck_assert(imap_connect(&conn, srv->name, IP, srv->imap_port));
+	reply = imap_command(&conn, "b", cmd);
+	ck_assert_msg(reply != NULL && harness_starts_with(reply, "b NO "),
+		      "got: %s", reply);
+	ck_assert(imap_is_closed(&conn, 2000));
+	free(reply);
+	free(cmd);
+	imap_disconnect(&conn);
+}
+
+static void nologin_sieve(const struct dc_server *srv, const char *user)
+{
+	struct imap_conn conn;
+	char *reply = sieve_login(&conn, srv, user);
+
+	ck_assert_msg(harness_starts_with(reply, "BYE (REFERRAL "),
+		      "got: %s", reply);
+	ck_assert_ptr_null(imap_read_line(&conn));
+	free(reply);
+	imap_disconnect(&conn);
+}
+
+static void nologin_text_quit(struct imap_conn *conn, char *reply,
+			      const char *quit_ok)
+{
+	ck_assert_msg(!harness_starts_with(reply, "+OK") &&
+		      !harness_starts_with(reply, "235 "), "got: %s", reply);
+	free(reply);
+	reply = command(conn, "QUIT", quit_ok, NULL);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_ptr_null(imap_read_line(conn));
+	free(reply);
+	imap_disconnect(conn);
+}
+
+static void nologin_pop3(const struct dc_server *srv, const char *user)
+{
+	struct imap_conn conn;
+
+	nologin_text_quit(&conn, pop3_login(&conn, srv, user), "+OK");
+}
+
+static void nologin_submission(const struct dc_server *srv, const char *user)
+{
+	struct imap_conn conn;
+
+	nologin_text_quit(&conn, submission_login(&conn, srv, user), "221 ");
+}
+
+/* One info line says where the user was sent: the URL for IMAP and
+   ManageSieve, the target a redirect names for POP3 and Submission
+   (which on 2.3 only send the reason). The disconnect line of the same
+   session says why the connection ended, never "internal failure", which
+   is what Dovecot 2.3 says without the plugin. */
+static const struct {
+	const char *process, *user;
+	void (*login)(const struct dc_server *srv, const char *user);
+	/* the target named; with at_b, B's host:port and "/" follow */
+	const char *target;
+	bool at_b;
+	/* the disconnect line's words on 2.3 and 2.4 */
+	const char *end_23, *end_24;
+} log_cases[] = {
+	{ "imap-login", "moved", nologin_imap,
+	  "imap://moved;AUTH=*@", true,
+	  "Info: Disconnected: Referred to another server: user=<moved>",
+	  "Info: Login aborted: Referred to another server "
+	  "(auth referral, 1/1 successful auths" },
+	{ "managesieve-login", "sievemoved", nologin_sieve,
+	  "sieve://" E2E_SIEVE_IP, false,
+	  "Info: Disconnected: Referred to sieve://" E2E_SIEVE_IP
+	  ": user=<sievemoved>",
+	  "Info: Login aborted: Referred to sieve://" E2E_SIEVE_IP
+	  " (auth referral, 1/1 successful auths" },
+	{ "pop3-login", "custom", nologin_pop3,
+	  "bob%40example.com@imap2.example.com:1143", false,
+	  "Info: Disconnected: Aborted login by logging out: user=<custom>",
+	  "Info: Login aborted: Logged out "
+	  "(auth referral, 1/1 successful auths" },
+	{ "submission-login", "custom", nologin_submission,
+	  "bob%40example.com@imap2.example.com:1143", false,
+	  "Info: Disconnected: Aborted login by logging out: user=<custom>",
+	  "Info: Login aborted: Logged out "
+	  "(auth referral, 1/1 successful auths" },
+};
+
+START_TEST(test_nologin_log_lines)
+{
+	char *sent, *who, *line, *target, *session, *end;
+	unsigned int count;
+
+	sent = harness_printf("%s: Info: Referral sent (nologin): ",
+			      log_cases[_i].process);
+	who = harness_printf("user=<%s>", log_cases[_i].user);
+	count = log_lines(&e2e.a, sent, who, &line);
+	free(line);
+	log_cases[_i].login(&e2e.a, log_cases[_i].user);
+
+	line = log_wait_new_line(&e2e.a, sent, who, count);
+	ck_assert_msg(line != NULL, "no '%s' for %s", sent, who);
+	target = harness_printf("%s%s%s", log_cases[_i].target,
+				log_cases[_i].at_b ? e2e_b_hostport() : "",
+				log_cases[_i].at_b ? "/" : "");
+	free(sent);
+	sent = harness_printf("%s: Info: Referral sent (nologin): %s: %s,",
+			      log_cases[_i].process, target, who);
+	ck_assert_msg(strstr(line, sent) != NULL, "expected '%s' in: %s",
+		      sent, line);
+
+	session = log_session(line);
+	free(line);
+	end = harness_printf("%s: %s", log_cases[_i].process,
+			     dc_syntax_24() ? log_cases[_i].end_24 :
+			     log_cases[_i].end_23);
+	ck_assert_msg(dc_server_log_wait_line(&e2e.a, end, session),
+		      "no '%s' for %s", end, session);
+	ck_assert(log_lines(&e2e.a, "internal failure", session, &line) == 0);
+	free(line);
+	/* exactly one referral line for the login */
+	ck_assert(log_lines(&e2e.a, "Referral sent", session, &line) == 1);
+	free(line);
+	ck_assert(log_lines(&e2e.a, "Referral refused", session, &line) == 0);
+	free(line);
+
+	free(end);
+	free(session);
+	free(target);
+	free(sent);
+	free(who);
+}
+END_TEST
+
+/* What the plugin fixes: without it, Dovecot 2.3 calls a nologin POP3 or
+   Submission login it ended an internal failure, and logs no referral. */
+START_TEST(test_stock_nologin_log_lines)
+{
+	unsigned int c = 2 + _i;
+	char *needle, *who, *line, *session;
+	unsigned int count;
+
+	needle = harness_printf("%s: Info: ", log_cases[c].process);
+	who = harness_printf("user=<%s>", log_cases[c].user);
+	count = log_lines(&e2e.stock, needle, who, &line);
+	free(line);
+	log_cases[c].login(&e2e.stock, log_cases[c].user);
+
+	line = log_wait_new_line(&e2e.stock, needle, who, count);
+	ck_assert_msg(line != NULL, "no '%s' for %s", needle, who);
+	session = log_session(line);
+	ck_assert_msg(strstr(line, "Aborted login by logging out "
+			     "(internal failure, 1 successful auths)") != NULL,
+		      "stock logged: %s", line);
+	free(line);
+	ck_assert(log_lines(&e2e.stock, "Referral sent", session, &line) == 0);
+	free(line);
+	free(session);
+	free(needle);
+	free(who);
+}
+END_TEST
+
 START_TEST(test_logs_clean)
 {
 	ck_assert(dc_server_log_wait(&e2e.a, "Referral sent (nologin): "
@@ -361,11 +598,8 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_same_replies_as_stock, 0, 3 * 4);
 	tcase_add_loop_test(tc, test_text_protocols_nologin, 0, 2);
-	if (dc_syntax_24()) {
-		tcase_add_loop_test(tc, test_text_protocols_invalid_target, 0,
-			2 * sizeof(text_invalid_users) /
-			sizeof(text_invalid_users[0]));
-	}
+	tcase_add_loop_test(tc, test_text_protocols_invalid_target, 0,
+		2 * sizeof(text_invalid_users) / sizeof(text_invalid_users[0]));
 	tcase_add_loop_test(tc, test_text_protocols_suggest_logs_in, 0, 2);
 	tcase_add_loop_test(tc, test_sieve_referral, 0,
 			    sizeof(sieve_referrals) / sizeof(sieve_referrals[0]));
@@ -373,6 +607,10 @@ int main(void)
 	tcase_add_test(tc, test_sieve_invalid_target);
 	tcase_add_test(tc, test_sieve_suggest_logs_in);
 	tcase_add_test(tc, test_net_sieve_follows_referral);
+	tcase_add_loop_test(tc, test_nologin_log_lines, 0,
+			    sizeof(log_cases) / sizeof(log_cases[0]));
+	if (!dc_syntax_24())
+		tcase_add_loop_test(tc, test_stock_nologin_log_lines, 0, 2);
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
