@@ -1,7 +1,7 @@
 # The Dovecot that dovecot-referral builds against: its version, the
-# configuration syntax its servers read, and what its login API lacks or
-# has. Call after DC_DOVECOT (Dovecot's own dovecot.m4), which sets
-# LIBDOVECOT_INCLUDE.
+# configuration syntax its servers read, and what its login and doveadm
+# APIs lack or have. Call after DC_DOVECOT (Dovecot's own dovecot.m4),
+# which sets LIBDOVECOT_INCLUDE.
 
 # REFERRAL_DOVECOT_VERSION
 # ------------------------
@@ -39,7 +39,8 @@ AC_DEFUN([REFERRAL_DOVECOT_VERSION], [
 
 # REFERRAL_DOVECOT_LOGIN_API
 # --------------------------
-# Feature checks of the login process's API, one -D flag each in
+# Feature checks of the login process's API (and of the auth-master API
+# the doveadm module uses), one -D flag each in
 # REFERRAL_COMPAT_CPPFLAGS for src/referral-compat.h (our config header
 # is never included: Dovecot's lib.h brings its own config.h).
 AC_DEFUN([REFERRAL_DOVECOT_LOGIN_API], [
@@ -72,6 +73,17 @@ AC_DEFUN([REFERRAL_DOVECOT_LOGIN_API], [
 			[referral_cv_auth_reply_proxy=no])])
 	AS_IF([test "$referral_cv_auth_reply_proxy" = yes],
 		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_CLIENT_AUTH_REPLY_PROXY"])
+	# doveadm's auth-master lookups: 2.4 renamed the service to protocol.
+	AC_CACHE_CHECK([whether struct auth_user_info has protocol],
+		[referral_cv_auth_user_info_protocol],
+		[AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#include "lib.h"
+#include "auth-master.h"
+]], [[struct auth_user_info i; i.protocol = "imap"; (void)i;]])],
+			[referral_cv_auth_user_info_protocol=yes],
+			[referral_cv_auth_user_info_protocol=no])])
+	AS_IF([test "$referral_cv_auth_user_info_protocol" = yes],
+		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_AUTH_USER_INFO_PROTOCOL"])
 	CPPFLAGS=$old_CPPFLAGS
 	AC_SUBST([REFERRAL_COMPAT_CPPFLAGS])
 ])

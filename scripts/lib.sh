@@ -8,7 +8,7 @@ REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	check pkgconf autoconf automake libtool make gcc libsqlite3-dev
 	dovecot-ldap slapd dovecot-pgsql postgresql
 	dovecot-pop3d dovecot-submissiond dovecot-managesieved dovecot-sieve
-	php-cli php-net-sieve libssl-dev openssl
+	php-cli php-net-sieve libssl-dev openssl python3
 	build-essential dpkg-dev debhelper dh-autoreconf fakeroot lintian
 	gnuplot-nox)
 if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then

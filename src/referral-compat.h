@@ -1,12 +1,12 @@
 #ifndef REFERRAL_COMPAT_H
 #define REFERRAL_COMPAT_H
 
-/* What differs between the Dovecot 2.3 and 2.4 login APIs, one name each.
-   m4/referral-dovecot.m4 tests each feature and passes its HAVE_ flag in
-   REFERRAL_COMPAT_CPPFLAGS; the rest of the plugin uses only the names
-   below. */
-
-#include "client-common.h"
+/* What differs between the Dovecot 2.3 and 2.4 APIs the plugin and the
+   doveadm module use, one name each. m4/referral-dovecot.m4 tests each
+   feature and passes its HAVE_ flag in REFERRAL_COMPAT_CPPFLAGS; the rest
+   of the code uses only the names below. The macros name no header's
+   types: the login glue includes client-common.h (referral-client.h), the
+   doveadm module auth-master.h, before using them. */
 
 /* Keep the disconnect line that follows a referral honest. 2.3 would end
    it with "(internal failure, 1 successful auths)" unless told to add no
@@ -40,6 +40,16 @@
 	(reply)->port = (target)->port; \
 	(reply)->destuser = (user); \
 	} STMT_END
+#endif
+
+/* doveadm: the service an auth-master lookup is made for ("imap"), which
+   2.4 calls the protocol. */
+#ifdef HAVE_AUTH_USER_INFO_PROTOCOL
+#  define referral_auth_user_info_set_service(info, name) \
+	((info)->protocol = (name))
+#else
+#  define referral_auth_user_info_set_service(info, name) \
+	((info)->service = (name))
 #endif
 
 #endif

@@ -12,6 +12,7 @@
 #include "ostream.h"
 #include "imap-login-client.h"
 #include "referral-fields.h"
+#include "referral-imap.h"
 #include "referral-reason.h"
 #include "referral-target.h"
 #include "referral-url.h"
@@ -25,51 +26,45 @@
    "Referral sent" line just before. */
 #define REFERRAL_DISCONNECT_REASON "Referred to another server"
 
-struct referral_imap_reply {
-	struct referral_target target;
-	const char *url, *resp_code, *text;
-};
-
-/* Build "REFERRAL <url>" and the sanitised reason for this client, or
-   return FALSE (the refusal is logged) when the target is not valid. */
+/* Build the target and the reply for this client, or return FALSE (the
+   refusal is logged) when the target is not valid. */
 static bool
 referral_imap_build(struct client *client, const struct referral_fields *fields,
 		    const char *mode, const char *default_reason,
+		    struct referral_target *target_r,
 		    struct referral_imap_reply *reply_r)
 {
 	struct imap_client *imap_client = (struct imap_client *)client;
 	const char *user, *auth;
 
-	if (!referral_get_target(client, fields, mode, &reply_r->target,
-				 &user))
+	if (!referral_get_target(client, fields, mode, target_r, &user))
 		return FALSE;
 
 	/* LOGIN gets ;AUTH=* (RFC 2221 section 3); AUTHENTICATE the
 	   mechanism the client used, which sasl-server.c upper-cased. */
 	auth = strcasecmp(imap_client->cmd_name, "LOGIN") == 0 ?
 		REFERRAL_IMAP_AUTH_ANY : client->auth_mech_name;
-	reply_r->url = referral_imap_url(&reply_r->target, user, auth);
-	reply_r->resp_code = t_strconcat("REFERRAL ", reply_r->url, NULL);
-	reply_r->text = referral_reason_sanitise(fields->reason,
-						 default_reason);
+	referral_imap_reply_build(target_r, user, auth, fields->reason,
+				  default_reason, reply_r);
 	return TRUE;
 }
 
 static const char *
-referral_imap_tagged_line(struct client *client, const char *result,
+referral_imap_client_line(struct client *client, const char *result,
 			  const char *resp_code, const char *text)
 {
 	struct imap_client *imap_client = (struct imap_client *)client;
 
-	return t_strdup_printf("%s %s [%s] %s\r\n", imap_client->cmd_tag,
-			       result, resp_code, text);
+	return t_strconcat(referral_imap_tagged_line(imap_client->cmd_tag,
+						     result, resp_code, text),
+			   "\r\n", NULL);
 }
 
 static void
 referral_imap_send_tagged(struct client *client, const char *result,
 			  const char *resp_code, const char *text)
 {
-	client_send_raw(client, referral_imap_tagged_line(client, result,
+	client_send_raw(client, referral_imap_client_line(client, result,
 							  resp_code, text));
 }
 
@@ -86,21 +81,23 @@ static bool referral_imap_command_known(struct client *client)
 static void
 referral_imap_nologin(struct client *client, const struct referral_fields *fields)
 {
+	struct referral_target target;
 	struct referral_imap_reply reply;
 
 	/* so that the disconnect line does not call this an internal
 	   failure (referral-compat.h) */
 	referral_client_mark_referred(client);
 	if (!referral_imap_build(client, fields, REFERRAL_MODE_NOLOGIN,
-				 REFERRAL_REASON_DEFAULT_NOLOGIN, &reply)) {
+				 REFERRAL_REASON_DEFAULT_NOLOGIN, &target,
+				 &reply)) {
 		referral_debug(client, fields, "invalid target, "
 			       "NO [UNAVAILABLE] sent");
 		referral_imap_send_tagged(client, "NO", "UNAVAILABLE",
 					  REFERRAL_UNAVAILABLE_TEXT);
 		return;
 	}
-	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN,
-			  &reply.target, reply.url);
+	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN, &target,
+			  reply.url);
 	if (fields->keep_open) {
 		referral_debug(client, fields, "NO [REFERRAL] sent");
 		referral_imap_send_tagged(client, "NO", reply.resp_code,
@@ -116,7 +113,8 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 	   referral (RFC 2221), and the connection ends (doc/design.md). */
 	referral_debug(client, fields, "BYE and NO [REFERRAL] sent, "
 		       "disconnecting");
-	client_send_raw(client, t_strdup_printf("* BYE %s\r\n", reply.text));
+	client_send_raw(client, t_strconcat(referral_imap_bye_line(reply.text),
+					    "\r\n", NULL));
 	referral_imap_send_tagged(client, "NO", reply.resp_code, reply.text);
 	/* Safe here, as in Dovecot's own failure paths under the same
 	   callback: the login code holds a reference to the client until
@@ -148,6 +146,7 @@ static bool referral_imap_suggest(struct client *client)
 {
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	struct referral_fields fields;
+	struct referral_target target;
 	struct referral_imap_reply reply;
 	const char *line;
 	size_t len;
@@ -170,7 +169,8 @@ static bool referral_imap_suggest(struct client *client)
 		return TRUE;
 	}
 	if (!referral_imap_build(client, &fields, REFERRAL_MODE_LOGIN,
-				 REFERRAL_REASON_DEFAULT_LOGIN, &reply)) {
+				 REFERRAL_REASON_DEFAULT_LOGIN, &target,
+				 &reply)) {
 		referral_debug(client, &fields,
 			       "invalid target, plain login");
 		return TRUE;
@@ -180,7 +180,7 @@ static bool referral_imap_suggest(struct client *client)
 	   so what reaches the kernel now comes before anything it writes.
 	   The line is short (bounded URL and reason), but check that all of
 	   it went out. */
-	line = referral_imap_tagged_line(client, "OK", reply.resp_code,
+	line = referral_imap_client_line(client, "OK", reply.resp_code,
 					 reply.text);
 	len = strlen(line);
 	rclient->login_referral_sent = TRUE;
@@ -193,7 +193,7 @@ static bool referral_imap_suggest(struct client *client)
 			"Referral could not be written to the client", NULL);
 		return FALSE;
 	}
-	referral_log_sent(client, &fields, REFERRAL_MODE_LOGIN, &reply.target,
+	referral_log_sent(client, &fields, REFERRAL_MODE_LOGIN, &target,
 			  reply.url);
 	referral_debug(client, &fields, "OK [REFERRAL] sent, logging in");
 	referral_imap_untag_login_reply(client);

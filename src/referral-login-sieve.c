@@ -6,9 +6,7 @@
    closes. Suggest mode has no ManageSieve form: a normal login. */
 
 #include "lib.h"
-#include "str.h"
 #include "referral-fields.h"
-#include "referral-reason.h"
 #include "referral-sieve.h"
 #include "referral-target.h"
 #include "referral-client.h"
@@ -18,8 +16,7 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 {
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	struct referral_target target;
-	const char *user, *url, *reason;
-	string_t *line;
+	const char *user, *url, *line;
 
 	if (!referral_get_target(client, fields, REFERRAL_MODE_NOLOGIN,
 				 &target, &user)) {
@@ -33,24 +30,14 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 		return;
 	}
 
-	/* The user part only when it differs: clients such as Cyrus's read
-	   a user part as an authorization id. */
-	if (strcmp(user, client->virtual_user) == 0)
-		user = NULL;
-	url = referral_sieve_url(&target, user);
-	reason = referral_reason_sanitise(fields->reason,
-					  REFERRAL_REASON_DEFAULT_NOLOGIN);
-
-	line = t_str_new(128);
-	str_append(line, "BYE (REFERRAL ");
-	referral_sieve_append_string(line, url);
-	str_append(line, ") ");
-	referral_sieve_append_string(line, reason);
-	str_append(line, "\r\n");
+	line = t_strconcat(referral_sieve_reply(&target, user,
+						client->virtual_user,
+						fields->reason, &url),
+			   "\r\n", NULL);
 
 	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN, &target, url);
 	referral_debug(client, fields, "BYE (REFERRAL) sent");
-	client_send_raw_data(client, str_data(line), str_len(line));
+	client_send_raw(client, line);
 	referral_client_mark_referred(client);
 	client_destroy(client, t_strconcat("Referred to ", url, NULL));
 }

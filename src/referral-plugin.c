@@ -52,38 +52,20 @@ bool referral_get_target(struct client *client,
 			 const char **user_r)
 {
 	struct referral_local local;
-	const char *field, *error, *user;
+	const char *field, *error;
 
 	i_zero(&local);
 	local.ip = client->local_ip;
 	local.port = client->local_port;
 	local.local_name = client->local_name;
-	user = fields->destuser != NULL && fields->destuser[0] != '\0' ?
-		fields->destuser : client->virtual_user;
-
-	if (!referral_target_parse(fields, login_binary->default_port,
-				   target_r, &field, &error)) {
-		/* error already names the field and its escaped value */
-	} else if (!referral_user_validate(user, &error)) {
-		field = user == fields->destuser ? "destuser" : "user";
-		error = t_strdup_printf("Invalid %s '%s': %s",
-			user == fields->destuser ? "destuser field" :
-			"user name for the URL",
-			referral_value_escape(user, REFERRAL_LOG_VALUE_MAX_LEN),
-			error);
-	} else if (referral_target_is_local(target_r, &local)) {
-		field = "host";
-		error = t_strdup_printf(
-			"Referral to %s port %u loops back to this server",
-			target_r->host, target_r->port);
-	} else {
-		*user_r = user;
+	if (referral_target_resolve(fields, login_binary->default_port,
+				    client->virtual_user, &local, 1,
+				    target_r, user_r, &field, &error))
 		return TRUE;
-	}
 	e_error(referral_event(client, fields, mode)->
 		add_str("error_field", field)->
 		add_str("error", error)->event(),
-		"Referral refused: %s", error);
+		REFERRAL_REFUSED_PREFIX "%s", error);
 	return FALSE;
 }
 

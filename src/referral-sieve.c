@@ -2,6 +2,7 @@
 
 #include "lib.h"
 #include "str.h"
+#include "referral-reason.h"
 #include "referral-target.h"
 #include "referral-url.h"
 #include "referral-sieve.h"
@@ -41,4 +42,23 @@ void referral_sieve_append_string(string_t *dest, const char *text)
 		str_append_c(dest, *p);
 	}
 	str_append_c(dest, '"');
+}
+
+const char *referral_sieve_reply(const struct referral_target *target,
+				 const char *user, const char *login_user,
+				 const char *reason, const char **url_r)
+{
+	string_t *line = t_str_new(128);
+
+	/* The user part only when it differs: clients such as Cyrus's read
+	   a user part as an authorization id. */
+	*url_r = referral_sieve_url(target, strcmp(user, login_user) == 0 ?
+				    NULL : user);
+	str_append(line, "BYE (REFERRAL ");
+	referral_sieve_append_string(line, *url_r);
+	str_append(line, ") ");
+	referral_sieve_append_string(line,
+		referral_reason_sanitise(reason,
+					 REFERRAL_REASON_DEFAULT_NOLOGIN));
+	return str_c(line);
 }

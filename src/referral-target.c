@@ -245,3 +245,42 @@ bool referral_target_is_local(const struct referral_target *target,
 	ip_unmap_v4(&local_ip);
 	return net_ip_compare(&ip, &local_ip);
 }
+
+bool referral_target_resolve(const struct referral_fields *fields,
+			     in_port_t default_port, const char *login_user,
+			     const struct referral_local *locals,
+			     unsigned int locals_count,
+			     struct referral_target *target_r,
+			     const char **user_r, const char **field_r,
+			     const char **error_r)
+{
+	const char *error, *user;
+	unsigned int i;
+
+	user = fields->destuser != NULL && fields->destuser[0] != '\0' ?
+		fields->destuser : login_user;
+	if (!referral_target_parse(fields, default_port, target_r,
+				   field_r, error_r))
+		return FALSE;
+	if (!referral_user_validate(user, &error)) {
+		bool destuser = user == fields->destuser;
+
+		*field_r = destuser ? "destuser" : "user";
+		*error_r = t_strdup_printf("Invalid %s '%s': %s",
+			destuser ? "destuser field" : "user name for the URL",
+			referral_value_escape(user, REFERRAL_LOG_VALUE_MAX_LEN),
+			error);
+		return FALSE;
+	}
+	for (i = 0; i < locals_count; i++) {
+		if (referral_target_is_local(target_r, &locals[i])) {
+			*field_r = "host";
+			*error_r = t_strdup_printf(
+				"Referral to %s port %u loops back to "
+				"this server", target_r->host, target_r->port);
+			return FALSE;
+		}
+	}
+	*user_r = user;
+	return TRUE;
+}

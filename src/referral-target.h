@@ -62,4 +62,25 @@ bool referral_target_parse(const struct referral_fields *fields,
 bool referral_target_is_local(const struct referral_target *target,
 			      const struct referral_local *local);
 
+/* The prefix of the error line that a refused referral logs, followed by
+   the error_r of referral_target_resolve(): doveadm's "referral lookup"
+   words a refusal as the login process logs it. */
+#define REFERRAL_REFUSED_PREFIX "Referral refused: "
+
+/* Everything the login process decides about a referral's target before
+   it replies, so that it and doveadm's "referral lookup" decide alike:
+   parse the target (referral_target_parse()), validate the user name the
+   URL carries (destuser, or login_user when destuser is absent or empty;
+   returned in user_r), and refuse a target that is any of locals (a
+   referral loop). fields->host and login_user must not be NULL. On
+   failure, field_r names the offending field ("host", "port", "destuser"
+   or "user") and error_r says why, with the escaped, bounded value. */
+bool referral_target_resolve(const struct referral_fields *fields,
+			     in_port_t default_port, const char *login_user,
+			     const struct referral_local *locals,
+			     unsigned int locals_count,
+			     struct referral_target *target_r,
+			     const char **user_r, const char **field_r,
+			     const char **error_r);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define LOG_WAIT_MSECS 5000
@@ -408,6 +409,32 @@ static double proc_cpu_secs(const struct dc_server *srv)
 	}
 	free(children);
 	return (double)ticks / sysconf(_SC_CLK_TCK);
+}
+
+char *dc_server_doveadm_plugin(const struct dc_server *srv,
+			       const char *module_dir,
+			       const char *installed_dir, const char *args,
+			       const char *err_path, int *status_r)
+{
+	/* unshare makes the new namespace's mounts private, so the bind
+	   mount stays in it; in a chroot (scripts/debian13-root) it cannot,
+	   "/" being no mount point there, but the chroot's own namespace is
+	   private already: keep its propagation. */
+	const char *propagation =
+		system("unshare --mount true 2>/dev/null") == 0 ?
+		"" : " --propagation unchanged";
+	char *cmd = harness_printf("unshare --mount%s sh -c 'mount --bind %s %s "
+				   "&& exec %s -c %s \"$@\"' doveadm %s 2>%s",
+				   propagation, module_dir, installed_dir,
+				   DOVEADM_BINARY, srv->conf_path, args,
+				   err_path);
+	char *out;
+	int status;
+
+	out = harness_run_output(cmd, &status);
+	free(cmd);
+	*status_r = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return out;
 }
 
 char *dc_server_doveadm(const struct dc_server *srv, const char *args)

@@ -62,6 +62,19 @@ bool dc_server_log_wait_login(const struct dc_server *srv, const char *rest);
    its standard output (malloc()ed), or NULL if it failed. */
 char *dc_server_doveadm(const struct dc_server *srv, const char *args);
 
+/* Run "doveadm -c <config> <args>" with the doveadm modules of
+   module_dir (the build tree's) in place of the installed ones: doveadm
+   loads plugins only from its compiled-in module directory
+   (installed_dir), so it runs in a mount namespace of its own with
+   module_dir bound over installed_dir, and the system is left as it was.
+   args go through the shell. Returns standard output (malloc()ed);
+   standard error goes to err_path, the exit status to *status_r (-1 when
+   doveadm did not exit normally). */
+char *dc_server_doveadm_plugin(const struct dc_server *srv,
+			       const char *module_dir,
+			       const char *installed_dir, const char *args,
+			       const char *err_path, int *status_r);
+
 /* Count the running instance's CPU time in a cgroup of its own: to the
    nanosecond (cgroup v1 cpuacct) or microsecond (v2), for every process
    it has started, alive or gone. Without it /proc is read, which counts

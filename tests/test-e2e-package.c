@@ -78,6 +78,9 @@ START_TEST(test_install_refer_purge)
 		  != NULL);
 	ck_assert(strstr(files, "/modules/lib20_referral_plugin.so\n") !=
 		  NULL);
+	/* and "doveadm referral lookup" */
+	ck_assert(strstr(files, "/modules/doveadm/"
+			 "lib20_doveadm_referral_plugin.so\n") != NULL);
 	free(harness_run_output("dpkg --purge " PACKAGE " 2>&1", &status));
 	ck_assert_int_eq(status, 0);
 	for (line = strtok_r(files, "\n", &save); line != NULL;

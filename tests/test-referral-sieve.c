@@ -74,6 +74,25 @@ START_TEST(test_sieve_quote_limit_and_literal)
 }
 END_TEST
 
+START_TEST(test_sieve_reply)
+{
+	struct referral_target t;
+	const char *url;
+
+	test_target("imap2.example.com", 4191, &t);
+	/* the user part only when the user differs from the login's */
+	ck_assert_str_eq(referral_sieve_reply(&t, "alice", "alice", NULL, &url),
+			 "BYE (REFERRAL \"sieve://imap2.example.com:4191\") "
+			 "\"Try this server instead.\"");
+	ck_assert_str_eq(url, "sieve://imap2.example.com:4191");
+	ck_assert_str_eq(referral_sieve_reply(&t, "bob@example.com", "alice",
+					      "Use \"imap2\"\r\nnow.", &url),
+			 "BYE (REFERRAL "
+			 "\"sieve://bob%40example.com@imap2.example.com:4191\") "
+			 "\"Use \\\"imap2\\\"  now.\"");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("referral-sieve");
@@ -82,6 +101,7 @@ int main(void)
 	TEST_TABLE(tc, test_sieve_url, url_cases);
 	TEST_TABLE(tc, test_sieve_quote, quote_cases);
 	tcase_add_test(tc, test_sieve_quote_limit_and_literal);
+	tcase_add_test(tc, test_sieve_reply);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }

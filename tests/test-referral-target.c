@@ -280,6 +280,82 @@ START_TEST(test_user_validate)
 }
 END_TEST
 
+START_TEST(test_target_resolve_ok)
+{
+	struct referral_fields f = { .host = "imap2.example.com",
+				     .destuser = "bob@example.com" };
+	struct referral_local locals[1];
+	struct referral_target t;
+	const char *user, *field, *error;
+
+	i_zero(&locals);
+	ck_assert(net_addr2ip("192.0.2.1", &locals[0].ip) == 0);
+	locals[0].port = 143;
+	ck_assert(referral_target_resolve(&f, 143, "alice", locals, 1, &t,
+					  &user, &field, &error));
+	ck_assert_str_eq(t.host, "imap2.example.com");
+	ck_assert_uint_eq(t.port, 143);
+	ck_assert_str_eq(user, "bob@example.com");
+
+	/* an empty destuser is no destuser: the login user */
+	f.destuser = "";
+	ck_assert(referral_target_resolve(&f, 4190, "alice", NULL, 0, &t,
+					  &user, &field, &error));
+	ck_assert_str_eq(user, "alice");
+	ck_assert_uint_eq(t.port, 4190);
+}
+END_TEST
+
+START_TEST(test_target_resolve_refusals)
+{
+	struct referral_fields f = { .host = "192.0.2.9", .port = "1143" };
+	struct referral_local locals[2];
+	struct referral_target t;
+	char long_user[REFERRAL_USER_MAX_LEN + 2];
+	const char *user, *field, *error;
+
+	/* the loop is found in any of the locals, not only the first */
+	i_zero(&locals);
+	ck_assert(net_addr2ip("192.0.2.1", &locals[0].ip) == 0);
+	locals[0].port = 1143;
+	ck_assert(net_addr2ip("192.0.2.9", &locals[1].ip) == 0);
+	locals[1].port = 1143;
+	ck_assert(!referral_target_resolve(&f, 143, "alice", locals, 2, &t,
+					   &user, &field, &error));
+	ck_assert_str_eq(field, "host");
+	ck_assert_str_eq(error, "Referral to 192.0.2.9 port 1143 loops back "
+			 "to this server");
+	/* the same target is fine from another port */
+	locals[1].port = 143;
+	ck_assert(referral_target_resolve(&f, 143, "alice", locals, 2, &t,
+					  &user, &field, &error));
+
+	/* the target's errors come first, as referral_target_parse()
+	   words them */
+	f.port = "abc";
+	ck_assert(!referral_target_resolve(&f, 143, "", NULL, 0, &t,
+					   &user, &field, &error));
+	ck_assert_str_eq(field, "port");
+	ck_assert_str_eq(error,
+			 "Invalid port field 'abc': not a decimal number");
+
+	f.port = NULL;
+	ck_assert(!referral_target_resolve(&f, 143, "", NULL, 0, &t,
+					   &user, &field, &error));
+	ck_assert_str_eq(field, "user");
+	ck_assert_str_eq(error, "Invalid user name for the URL '': empty");
+
+	memset(long_user, 'u', sizeof(long_user) - 1);
+	long_user[sizeof(long_user) - 1] = '\0';
+	f.destuser = long_user;
+	ck_assert(!referral_target_resolve(&f, 143, "alice", NULL, 0, &t,
+					   &user, &field, &error));
+	ck_assert_str_eq(field, "destuser");
+	ck_assert(strncmp(error, "Invalid destuser field 'uuu", 27) == 0);
+	ck_assert(strstr(error, "...': longer than 255 bytes") != NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("referral-target");
@@ -301,6 +377,8 @@ int main(void)
 	tcase_add_test(tc, test_target_parse_errors_name_field_and_escaped_value);
 	TEST_TABLE(tc, test_target_is_local, local_cases);
 	tcase_add_test(tc, test_user_validate);
+	tcase_add_test(tc, test_target_resolve_ok);
+	tcase_add_test(tc, test_target_resolve_refusals);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }

@@ -1,0 +1,406 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* "doveadm referral lookup": what the login plugin would tell each user's
+   client, from the real passdb (an auth-master passdb lookup, as "doveadm
+   auth lookup" makes) and with the pure core the plugin runs, so that an
+   administrator can check a migration batch before anyone logs in. */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "net.h"
+#include "istream.h"
+#include "module-dir.h"
+#include "auth-master.h"
+#include "doveadm.h"
+#include "doveadm-print.h"
+#include "referral-fields.h"
+#include "referral-imap.h"
+#include "referral-reason.h"
+#include "referral-sieve.h"
+#include "referral-target.h"
+#include "referral-url.h"
+#include "referral-compat.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* The IMAP tag and SASL mechanism the printed reply lines are shown
+   with, as in the documentation's examples. */
+#define LOOKUP_IMAP_TAG "b"
+#define LOOKUP_IMAP_MECH "PLAIN"
+/* The plugin's reply to a nologin user whose target it refuses
+   (referral-client.h). */
+#define LOOKUP_UNAVAILABLE_TEXT \
+	"Login not possible on this server right now, " \
+	"contact your administrator."
+
+enum lookup_mode {
+	LOOKUP_MODE_NONE = 0,
+	LOOKUP_MODE_NOLOGIN,
+	LOOKUP_MODE_SUGGEST,
+	LOOKUP_MODE_PROXY,
+	LOOKUP_MODE_REFUSED,
+	LOOKUP_MODE_UNKNOWN,
+
+	LOOKUP_MODE_COUNT
+};
+
+static const char *const lookup_mode_names[LOOKUP_MODE_COUNT] = {
+	"none", "nologin", "suggest", "proxy", "refused", "unknown",
+};
+
+struct lookup_context {
+	struct auth_master_connection *conn;
+	struct auth_user_info info;
+	/* the server a real login would be talking to (-x lip, lport,
+	   local_name): a target equal to it is a referral loop */
+	struct referral_local local;
+	bool have_local;
+
+	unsigned int mode_counts[LOOKUP_MODE_COUNT];
+	unsigned int users;
+	ARRAY_TYPE(const_string) refusals;
+	pool_t pool;
+	bool failed;
+};
+
+/* One user's answer, one field per printed column. */
+struct lookup_result {
+	enum lookup_mode mode;
+	const char *imap_target, *imap_bye, *imap_login, *imap_authenticate;
+	const char *sieve_target, *sieve, *error;
+};
+
+static const char *lookup_target_str(const struct referral_target *target)
+{
+	string_t *str = t_str_new(64);
+
+	/* the port always: 0 would say "the protocol's default" */
+	referral_url_append_hostport(str, target, 0);
+	return str_c(str);
+}
+
+static void
+lookup_imap(struct lookup_context *ctx, const char *user,
+	    const struct referral_fields *fields,
+	    struct lookup_result *result_r)
+{
+	struct referral_target target;
+	struct referral_imap_reply login, authenticate;
+	const char *dest_user, *field, *error, *result;
+
+	if (!referral_target_resolve(fields, REFERRAL_IMAP_DEFAULT_PORT, user,
+				     &ctx->local, ctx->have_local ? 1 : 0,
+				     &target, &dest_user, &field, &error)) {
+		result_r->mode = LOOKUP_MODE_REFUSED;
+		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
+					      NULL);
+		/* suggest mode: a normal login, nothing of ours to show */
+		if (fields->nologin) {
+			result_r->imap_login = referral_imap_tagged_line(
+				LOOKUP_IMAP_TAG, "NO", "UNAVAILABLE",
+				LOOKUP_UNAVAILABLE_TEXT);
+			result_r->imap_authenticate = result_r->imap_login;
+		}
+		return;
+	}
+	result_r->imap_target = lookup_target_str(&target);
+	result = fields->nologin ? "NO" : "OK";
+	referral_imap_reply_build(&target, dest_user, REFERRAL_IMAP_AUTH_ANY,
+		fields->reason, fields->nologin ?
+		REFERRAL_REASON_DEFAULT_NOLOGIN : REFERRAL_REASON_DEFAULT_LOGIN,
+		&login);
+	referral_imap_reply_build(&target, dest_user, LOOKUP_IMAP_MECH,
+		fields->reason, fields->nologin ?
+		REFERRAL_REASON_DEFAULT_NOLOGIN : REFERRAL_REASON_DEFAULT_LOGIN,
+		&authenticate);
+	result_r->imap_login = referral_imap_tagged_line(LOOKUP_IMAP_TAG,
+		result, login.resp_code, login.text);
+	result_r->imap_authenticate = referral_imap_tagged_line(
+		LOOKUP_IMAP_TAG, result, authenticate.resp_code,
+		authenticate.text);
+	if (fields->nologin && !fields->keep_open)
+		result_r->imap_bye = referral_imap_bye_line(login.text);
+}
+
+static void
+lookup_sieve(struct lookup_context *ctx, const char *user,
+	     const struct referral_fields *fields,
+	     struct lookup_result *result_r)
+{
+	struct referral_target target;
+	const char *dest_user, *field, *error, *url;
+
+	if (!referral_target_resolve(fields, REFERRAL_SIEVE_DEFAULT_PORT, user,
+				     &ctx->local, ctx->have_local ? 1 : 0,
+				     &target, &dest_user, &field, &error)) {
+		result_r->mode = LOOKUP_MODE_REFUSED;
+		if (result_r->error == NULL) {
+			result_r->error = t_strconcat(
+				REFERRAL_REFUSED_PREFIX, error, NULL);
+		}
+		return;
+	}
+	result_r->sieve_target = lookup_target_str(&target);
+	result_r->sieve = referral_sieve_reply(&target, dest_user, user,
+					       fields->reason, &url);
+}
+
+/* What the plugin makes of a user's passdb fields: the decisions of
+   referral-login-imap.c and referral-login-sieve.c, in the order Dovecot
+   reaches them. */
+static void
+lookup_fields(struct lookup_context *ctx, const char *user,
+	      const char *const *args, struct lookup_result *result_r)
+{
+	struct referral_fields fields;
+
+	referral_fields_parse(args, &fields);
+	if (fields.proxy) {
+		result_r->mode = LOOKUP_MODE_PROXY;
+		return;
+	}
+	if (fields.host == NULL)
+		return;
+	result_r->mode = fields.nologin ? LOOKUP_MODE_NOLOGIN :
+		LOOKUP_MODE_SUGGEST;
+	lookup_imap(ctx, user, &fields, result_r);
+	/* suggest mode has no ManageSieve form: a normal login there */
+	if (fields.nologin)
+		lookup_sieve(ctx, user, &fields, result_r);
+}
+
+static void lookup_print(const char *user, const struct lookup_result *result)
+{
+	doveadm_print(user);
+	doveadm_print(lookup_mode_names[result->mode]);
+	doveadm_print(result->imap_target == NULL ? "" : result->imap_target);
+	doveadm_print(result->imap_bye == NULL ? "" : result->imap_bye);
+	doveadm_print(result->imap_login == NULL ? "" : result->imap_login);
+	doveadm_print(result->imap_authenticate == NULL ? "" :
+		      result->imap_authenticate);
+	doveadm_print(result->sieve_target == NULL ? "" :
+		      result->sieve_target);
+	doveadm_print(result->sieve == NULL ? "" : result->sieve);
+	doveadm_print(result->error == NULL ? "" : result->error);
+}
+
+static void lookup_user(struct lookup_context *ctx, const char *user)
+{
+	struct lookup_result result;
+	const char *const *fields;
+	pool_t pool;
+	int ret;
+
+	i_zero(&result);
+	pool = pool_alloconly_create("referral lookup", 1024);
+	ret = auth_master_pass_lookup(ctx->conn, user, &ctx->info, pool,
+				      &fields);
+	if (ret < 0) {
+		i_error("passdb lookup failed for %s%s%s", user,
+			fields[0] == NULL ? "" : ": ",
+			fields[0] == NULL ? "" : fields[0]);
+		ctx->failed = TRUE;
+		result.mode = LOOKUP_MODE_UNKNOWN;
+		result.error = "passdb lookup failed";
+	} else if (ret == 0) {
+		result.mode = LOOKUP_MODE_UNKNOWN;
+		result.error = "no such user in the passdb";
+	} else {
+		lookup_fields(ctx, user, fields, &result);
+	}
+	lookup_print(user, &result);
+	ctx->users++;
+	ctx->mode_counts[result.mode]++;
+	if (result.mode == LOOKUP_MODE_REFUSED) {
+		const char *refusal = p_strdup_printf(ctx->pool, "%s: %s",
+						      user, result.error);
+		array_push_back(&ctx->refusals, &refusal);
+	}
+	pool_unref(&pool);
+}
+
+/* -F: one user name a line; "-" is standard input. */
+static void lookup_users_file(struct lookup_context *ctx, const char *path)
+{
+	struct istream *input;
+	const char *line;
+
+	input = strcmp(path, "-") == 0 ?
+		i_stream_create_fd(STDIN_FILENO, SIZE_MAX) :
+		i_stream_create_file(path, SIZE_MAX);
+	while ((line = i_stream_read_next_line(input)) != NULL) {
+		line = t_str_trim(line, " \t\r");
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		T_BEGIN {
+			lookup_user(ctx, line);
+		} T_END;
+	}
+	if (input->stream_errno != 0) {
+		i_error("read(%s) failed: %s", path, i_stream_get_error(input));
+		ctx->failed = TRUE;
+	}
+	i_stream_unref(&input);
+}
+
+static bool
+lookup_parse_auth_info(struct lookup_context *ctx, const char *arg)
+{
+	const char *key, *value = strchr(arg, '=');
+
+	if (value == NULL) {
+		i_error("Invalid auth info (not key=value): %s", arg);
+		return FALSE;
+	}
+	key = t_strdup_until(arg, value++);
+	if (strcmp(key, "service") == 0)
+		referral_auth_user_info_set_service(&ctx->info, value);
+	else if (strcmp(key, "local_name") == 0) {
+		ctx->info.local_name = value;
+		ctx->local.local_name = value;
+		ctx->have_local = TRUE;
+	} else if (strcmp(key, "lip") == 0 || strcmp(key, "rip") == 0) {
+		struct ip_addr *ip = key[0] == 'l' ?
+			&ctx->info.local_ip : &ctx->info.remote_ip;
+
+		if (net_addr2ip(value, ip) < 0) {
+			i_error("%s: Invalid IP address: %s", key, value);
+			return FALSE;
+		}
+		if (key[0] == 'l') {
+			ctx->local.ip = *ip;
+			ctx->have_local = TRUE;
+		}
+	} else if (strcmp(key, "lport") == 0 || strcmp(key, "rport") == 0) {
+		in_port_t *port = key[0] == 'l' ?
+			&ctx->info.local_port : &ctx->info.remote_port;
+
+		if (net_str2port(value, port) < 0) {
+			i_error("%s: Invalid port: %s", key, value);
+			return FALSE;
+		}
+		if (key[0] == 'l') {
+			ctx->local.port = *port;
+			ctx->have_local = TRUE;
+		}
+	} else {
+		i_error("Unknown auth info key: %s (known: service, lip, rip, "
+			"lport, rport, local_name)", key);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void lookup_summary(struct lookup_context *ctx)
+{
+	const char *refusal;
+
+	/* on standard error: standard output is the formatter's, which
+	   -f json must keep parseable */
+	fprintf(stderr, "%u users: %u referred (nologin), %u suggested, "
+		"%u proxied, %u untouched, %u refused, %u unknown\n",
+		ctx->users, ctx->mode_counts[LOOKUP_MODE_NOLOGIN],
+		ctx->mode_counts[LOOKUP_MODE_SUGGEST],
+		ctx->mode_counts[LOOKUP_MODE_PROXY],
+		ctx->mode_counts[LOOKUP_MODE_NONE],
+		ctx->mode_counts[LOOKUP_MODE_REFUSED],
+		ctx->mode_counts[LOOKUP_MODE_UNKNOWN]);
+	array_foreach_elem(&ctx->refusals, refusal)
+		fprintf(stderr, "refused: %s\n", refusal);
+}
+
+static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
+{
+	struct lookup_context ctx;
+	const char *socket_path, *file, *const *auth_info, *const *users;
+	bool batch;
+	enum auth_master_flags flags = 0;
+
+	i_zero(&ctx);
+	if (!doveadm_cmd_param_str(cctx, "socket-path", &socket_path))
+		socket_path = doveadm_settings->auth_socket_path;
+	if (!doveadm_cmd_param_str(cctx, "file", &file))
+		file = NULL;
+	if (!doveadm_cmd_param_array(cctx, "user", &users))
+		users = NULL;
+	if (users == NULL && file == NULL) {
+		doveadm_exit_code = EX_USAGE;
+		i_error("referral lookup: give user names or -F <file>");
+		return;
+	}
+
+	/* the service a real login would ask for, unless -x says */
+	referral_auth_user_info_set_service(&ctx.info, "imap");
+	if (doveadm_cmd_param_array(cctx, "auth-info", &auth_info)) {
+		for (; *auth_info != NULL; auth_info++) {
+			if (!lookup_parse_auth_info(&ctx, *auth_info)) {
+				doveadm_exit_code = EX_USAGE;
+				return;
+			}
+		}
+	}
+
+	ctx.pool = pool_alloconly_create("referral lookup batch", 1024);
+	p_array_init(&ctx.refusals, ctx.pool, 8);
+	if (doveadm_debug)
+		flags |= AUTH_MASTER_FLAG_DEBUG;
+	ctx.conn = auth_master_init(socket_path, flags);
+
+	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
+	doveadm_print_header_simple("user");
+	doveadm_print_header_simple("mode");
+	doveadm_print_header_simple("imap_target");
+	doveadm_print_header_simple("imap_bye");
+	doveadm_print_header_simple("imap_login");
+	doveadm_print_header_simple("imap_authenticate");
+	doveadm_print_header_simple("sieve_target");
+	doveadm_print_header_simple("sieve");
+	doveadm_print_header_simple("error");
+
+	for (; users != NULL && *users != NULL; users++) T_BEGIN {
+		lookup_user(&ctx, *users);
+	} T_END;
+	if (file != NULL)
+		lookup_users_file(&ctx, file);
+	auth_master_deinit(&ctx.conn);
+
+	batch = file != NULL || ctx.users > 1;
+	if (batch)
+		lookup_summary(&ctx);
+	if (ctx.failed)
+		doveadm_exit_code = EX_TEMPFAIL;
+	else if (ctx.mode_counts[LOOKUP_MODE_REFUSED] > 0)
+		doveadm_exit_code = DOVEADM_EX_NOTPOSSIBLE;
+	else if (ctx.mode_counts[LOOKUP_MODE_UNKNOWN] > 0)
+		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
+	pool_unref(&ctx.pool);
+}
+
+static struct doveadm_cmd_ver2 doveadm_cmd_referral_lookup = {
+	.cmd = cmd_referral_lookup,
+	.name = "referral lookup",
+	.usage = "[-a <userdb socket path>] [-x <auth info>] "
+		 "[-F <file>|-] [<user> [...]]",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAM('a', "socket-path", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('x', "auth-info", CMD_PARAM_ARRAY, 0)
+DOVEADM_CMD_PARAM('F', "file", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_ARRAY, CMD_PARAM_FLAG_POSITIONAL)
+DOVEADM_CMD_PARAMS_END
+};
+
+const char *doveadm_referral_plugin_version = DOVECOT_ABI_VERSION;
+
+void doveadm_referral_plugin_init(struct module *module);
+void doveadm_referral_plugin_deinit(void);
+
+void doveadm_referral_plugin_init(struct module *module ATTR_UNUSED)
+{
+	doveadm_cmd_register_ver2(&doveadm_cmd_referral_lookup);
+}
+
+void doveadm_referral_plugin_deinit(void)
+{
+}

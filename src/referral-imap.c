@@ -1,0 +1,28 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "net.h"
+#include "referral-reason.h"
+#include "referral-url.h"
+#include "referral-imap.h"
+
+void referral_imap_reply_build(const struct referral_target *target,
+			       const char *user, const char *auth,
+			       const char *reason, const char *default_reason,
+			       struct referral_imap_reply *reply_r)
+{
+	reply_r->url = referral_imap_url(target, user, auth);
+	reply_r->resp_code = t_strconcat("REFERRAL ", reply_r->url, NULL);
+	reply_r->text = referral_reason_sanitise(reason, default_reason);
+}
+
+const char *referral_imap_tagged_line(const char *tag, const char *result,
+				      const char *resp_code, const char *text)
+{
+	return t_strdup_printf("%s %s [%s] %s", tag, result, resp_code, text);
+}
+
+const char *referral_imap_bye_line(const char *text)
+{
+	return t_strconcat("* BYE ", text, NULL);
+}

@@ -1,0 +1,30 @@
+#ifndef REFERRAL_IMAP_H
+#define REFERRAL_IMAP_H
+
+struct referral_target;
+
+/* What an IMAP client is told about a referral: the URL, the response
+   code "REFERRAL <url>" and the sanitised reason text. */
+struct referral_imap_reply {
+	const char *url, *resp_code, *text;
+};
+
+/* Build the reply for user (as referral_target_resolve() returned it) with
+   the ;AUTH= value auth (REFERRAL_IMAP_AUTH_ANY after LOGIN, the SASL
+   mechanism after AUTHENTICATE). reason is the passdb's, sanitised here;
+   default_reason replaces a missing or empty one. Allocated from the data
+   stack. */
+void referral_imap_reply_build(const struct referral_target *target,
+			       const char *user, const char *auth,
+			       const char *reason, const char *default_reason,
+			       struct referral_imap_reply *reply_r);
+
+/* "<tag> <result> [<resp_code>] <text>", without the CRLF. Allocated from
+   the data stack. */
+const char *referral_imap_tagged_line(const char *tag, const char *result,
+				      const char *resp_code, const char *text);
+/* "* BYE <text>", without the CRLF: what precedes the tagged NO of a
+   nologin referral that closes the connection (doc/design.md). */
+const char *referral_imap_bye_line(const char *text);
+
+#endif

@@ -1,0 +1,353 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* End to end, "doveadm referral lookup": the build tree's doveadm module
+   against server A's real passdb (e2e-servers.h). What it prints for a
+   user must be, byte for byte, what a real login to server A gets. */
+
+#define _GNU_SOURCE
+#include "e2e-servers.h"
+
+#include "e2e-run.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#define UNAVAILABLE_TEXT \
+	"Login not possible on this server right now, " \
+	"contact your administrator."
+
+/* One printed row of "-f tab" output, by column name. */
+struct lookup_row {
+	char *header, *values;
+};
+
+static char *err_path(void)
+{
+	return harness_printf("%s/doveadm.err", e2e.root);
+}
+
+static char *lookup(const char *args, int *status_r)
+{
+	char *err = err_path();
+	char *out = dc_server_doveadm_plugin(&e2e.a, DOVEADM_REFERRAL_DIR,
+					     DOVEADM_MODULE_DIR, args, err,
+					     status_r);
+	char *err_text = harness_read_file(err);
+
+	printf("(stderr)\n%s", err_text);
+	free(err_text);
+	free(err);
+	return out;
+}
+
+/* The value of column name in the first row after the header whose
+   first column is user (malloc()ed), or NULL. */
+static char *tab_value(const char *out, const char *user, const char *name)
+{
+	char *copy = strdup(out), *line, *save = NULL, *result = NULL;
+	char **headers = NULL, *start, *tab;
+	const char *values[32];
+	unsigned int count = 0, n, i;
+
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *field, *fsave = NULL, *dup = strdup(line);
+
+		if (headers == NULL) {
+			headers = calloc(32, sizeof(*headers));
+			for (field = strtok_r(dup, "\t", &fsave);
+			     field != NULL && count < 32;
+			     field = strtok_r(NULL, "\t", &fsave))
+				headers[count++] = strdup(field);
+			free(dup);
+			continue;
+		}
+		free(dup);
+		/* empty values: split by hand, strtok would skip them */
+		start = line;
+		n = 0;
+		while (n < 32) {
+			tab = strchr(start, '\t');
+			values[n++] = start;
+			if (tab == NULL)
+				break;
+			*tab = '\0';
+			start = tab + 1;
+		}
+		if (n == 0 || strcmp(values[0], user) != 0)
+			continue;
+		for (i = 0; i < count && i < n; i++) {
+			if (strcmp(headers[i], name) == 0)
+				result = strdup(values[i]);
+		}
+		break;
+	}
+	for (i = 0; i < count; i++)
+		free(headers[i]);
+	free(headers);
+	free(copy);
+	return result;
+}
+
+static char *lookup_value(const char *user, const char *name)
+{
+	char *args = harness_printf("-f tab referral lookup %s", user);
+	int status;
+	char *out = lookup(args, &status);
+	char *value = tab_value(out, user, name);
+
+	ck_assert_msg(value != NULL, "no %s for %s in:\n%s", name, user, out);
+	free(out);
+	free(args);
+	return value;
+}
+
+static void assert_value(const char *user, const char *name,
+			 const char *expected)
+{
+	char *value = lookup_value(user, name);
+
+	ck_assert_str_eq(value, expected);
+	free(value);
+}
+
+/* Users whose LOGIN gets a referral (or our refusal) from server A. */
+static const char *const login_users[] = {
+	"moved", "custom", "v6", "v6port", "renamedb", "inject",
+	"longreason", "keepopen", "emptydest", "suggest", "suggestreason",
+	"badport", "badhost", "emptyhost", "longdest",
+};
+
+START_TEST(test_imap_login_line_equals_real_login)
+{
+	const char *user = login_users[_i];
+	char *args = harness_printf("-f tab referral lookup %s", user);
+	char *cmd = harness_printf("LOGIN %s " E2E_PASSWORD, user);
+	struct imap_conn conn;
+	char *reply, *out, *login, *bye;
+	int status;
+
+	out = lookup(args, &status);
+	login = tab_value(out, user, "imap_login");
+	bye = tab_value(out, user, "imap_bye");
+	ck_assert_msg(login != NULL && bye != NULL, "no row for %s", user);
+
+	reply = e2e_login_a(&conn, cmd);
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(login, reply);
+	if (bye[0] != '\0') {
+		char *line = harness_printf("\r\n%s\r\n%s\r\n", bye, reply);
+
+		ck_assert_msg(strstr(conn.transcript, line) != NULL,
+			      "transcript lacks:\n%s", line);
+		free(line);
+	} else {
+		ck_assert_ptr_null(strstr(conn.transcript, "\r\n* BYE"));
+	}
+	imap_disconnect(&conn);
+	free(reply);
+	free(login);
+	free(bye);
+	free(out);
+	free(cmd);
+	free(args);
+}
+END_TEST
+
+START_TEST(test_imap_authenticate_line_equals_real_login)
+{
+	static const char *const users[] = { "moved", "custom", "suggest" };
+	const char *user = users[_i];
+	char *auth = imap_authenticate_plain_cmd(user, E2E_PASSWORD);
+	struct imap_conn conn;
+	char *reply = e2e_login_a(&conn, auth);
+
+	ck_assert_ptr_nonnull(reply);
+	assert_value(user, "imap_authenticate", reply);
+	imap_disconnect(&conn);
+	free(reply);
+	free(auth);
+}
+END_TEST
+
+START_TEST(test_modes)
+{
+	assert_value("moved", "mode", "nologin");
+	assert_value("suggest", "mode", "suggest");
+	assert_value("proxied", "mode", "proxy");
+	assert_value("local", "mode", "none");
+	assert_value("badhost", "mode", "refused");
+	assert_value("custom", "imap_target", "imap2.example.com:1143");
+	assert_value("v6", "imap_target", "[::1]:143");
+	assert_value("local", "imap_login", "");
+	/* suggest mode has no ManageSieve form */
+	assert_value("suggest", "sieve", "");
+}
+END_TEST
+
+/* What the e2e tests of ManageSieve see from server A. */
+START_TEST(test_sieve_line)
+{
+	assert_value("sievemoved", "sieve", "BYE (REFERRAL \"sieve://"
+		     E2E_SIEVE_IP "\") \"Try this server instead.\"");
+	assert_value("sieveport", "sieve", "BYE (REFERRAL "
+		     "\"sieve://bob%40example.com@imap2.example.com:4191\") "
+		     "\"Use \\\"imap2\\\" \\\\ now.\"");
+	assert_value("sievesame", "sieve", "BYE (REFERRAL "
+		     "\"sieve://[2001:db8::1]\") \"Try this server instead.\"");
+}
+END_TEST
+
+/* The refusal is worded as the login process logs it. */
+START_TEST(test_refusal_as_logged)
+{
+	static const char *const users[] = {
+		"badport", "badhost", "emptyhost", "longdest"
+	};
+	const char *user = users[_i];
+	char *error = lookup_value(user, "error");
+	char *cmd = harness_printf("LOGIN %s " E2E_PASSWORD, user);
+	struct imap_conn conn;
+	char *reply = e2e_login_a(&conn, cmd);
+
+	e2e_assert_starts(error, "Referral refused: ");
+	ck_assert_msg(dc_server_log_wait_line(&e2e.a, error, user),
+		      "A never logged: %s", error);
+	imap_disconnect(&conn);
+	free(reply);
+	free(error);
+	free(cmd);
+}
+END_TEST
+
+/* A target that is the server's own address and port, seen from a login
+   to that address and port (-x lip, lport). */
+START_TEST(test_selfref_loop)
+{
+	char *args = harness_printf("-f tab referral lookup "
+				    "-x lip=" E2E_IP " -x lport=%s selfref",
+				    e2e.port_a);
+	char *expected = harness_printf("Referral refused: Referral to "
+		E2E_IP " port %s loops back to this server", e2e.port_a);
+	int status;
+	char *out = lookup(args, &status);
+	char *error = tab_value(out, "selfref", "error");
+	struct imap_conn conn;
+	char *reply = e2e_login_a(&conn, "LOGIN selfref " E2E_PASSWORD);
+
+	ck_assert_int_eq(status, EX_DATAERR);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_str_eq(error, expected);
+	ck_assert(dc_server_log_wait_line(&e2e.a, expected, "selfref"));
+	imap_disconnect(&conn);
+	free(reply);
+	free(error);
+	free(out);
+	free(expected);
+	free(args);
+}
+END_TEST
+
+START_TEST(test_exit_status)
+{
+	int status;
+	char *out;
+
+	out = lookup("referral lookup moved suggest local", &status);
+	ck_assert_int_eq(status, 0);
+	free(out);
+	out = lookup("referral lookup moved badport", &status);
+	ck_assert_int_eq(status, EX_DATAERR);
+	free(out);
+	out = lookup("referral lookup nosuchuser", &status);
+	ck_assert_int_eq(status, EX_NOHOST);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_batch_file_summary)
+{
+	char *list = harness_printf("%s/users.txt", e2e.root);
+	char *args = harness_printf("-f tab referral lookup -F - < %s", list);
+	char *err = err_path();
+	char *summary;
+	int status;
+	char *out;
+
+	harness_write_file(list, "moved\nsuggest\n\n# a comment\nproxied\n"
+			   "local\nbadhost\nemptyhost\nnosuchuser\n");
+	out = lookup(args, &status);
+	ck_assert_int_eq(status, EX_DATAERR);
+	summary = harness_read_file(err);
+	ck_assert_msg(strstr(summary, "7 users: 1 referred (nologin), "
+			     "1 suggested, 1 proxied, 1 untouched, 2 refused, "
+			     "1 unknown\n") != NULL, "summary: %s", summary);
+	ck_assert(strstr(summary, "refused: badhost: Referral refused: "
+			 "Invalid host field 'bad host]/x'") != NULL);
+	ck_assert(strstr(summary, "refused: emptyhost: Referral refused: "
+			 "Invalid host field '': empty\n") != NULL);
+	free(summary);
+	free(out);
+	free(err);
+	free(args);
+	free(list);
+}
+END_TEST
+
+START_TEST(test_json_parses)
+{
+	int status;
+	/* python3 is in the suite's packages (scripts/lib.sh) */
+	char *out = lookup("-f json referral lookup moved badhost "
+			   "| python3 -c 'import json,sys; s=sys.stdin.read(); "
+			   "d=json.loads(s); "
+			   "assert d[0][\"user\"] == \"moved\", d; "
+			   "assert d[0][\"mode\"] == \"nologin\", d; "
+			   "assert d[1][\"mode\"] == \"refused\", d; "
+			   "print(s); print(\"json ok\")'", &status);
+	size_t len = strlen(out);
+
+	ck_assert_int_eq(status, 0);
+	ck_assert(len > 8 && strcmp(out + len - 8, "json ok\n") == 0);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_logs_clean)
+{
+	/* Not e2e_assert_logs_clean(): with auth_debug=yes, the auth
+	   process logs the reply of a passdb lookup through the auth-master
+	   socket unfiltered ("passdb out: PASS ... pass=..."), the proxy
+	   password of "proxied" included, as for "doveadm auth lookup". */
+	char *errors = dc_server_log_errors(&e2e.a);
+
+	ck_assert_msg(errors == NULL, "server a logged:\n%s", errors);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-doveadm");
+	TCase *tc = tcase_create("doveadm");
+
+	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_imap_login_line_equals_real_login, 0,
+			    sizeof(login_users) / sizeof(login_users[0]));
+	tcase_add_loop_test(tc, test_imap_authenticate_line_equals_real_login,
+			    0, 3);
+	tcase_add_test(tc, test_modes);
+	tcase_add_test(tc, test_sieve_line);
+	tcase_add_loop_test(tc, test_refusal_as_logged, 0, 4);
+	tcase_add_test(tc, test_selfref_loop);
+	tcase_add_test(tc, test_exit_status);
+	tcase_add_test(tc, test_batch_file_summary);
+	tcase_add_test(tc, test_json_parses);
+	tcase_add_test(tc, test_logs_clean);
+	suite_add_tcase(s, tc);
+
+	return e2e_run_suite(s, true);
+}

@@ -1,0 +1,56 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+#include "lib.h"
+#include "referral-imap.h"
+#include "referral-reason.h"
+#include "referral-target.h"
+#include "referral-url.h"
+#include "test-common.h"
+
+START_TEST(test_imap_reply_build)
+{
+	struct referral_target t;
+	struct referral_imap_reply reply;
+
+	test_target("2001:db8::1", 993, &t);
+	referral_imap_reply_build(&t, "bob@example.com", REFERRAL_IMAP_AUTH_ANY,
+				  NULL, REFERRAL_REASON_DEFAULT_NOLOGIN,
+				  &reply);
+	ck_assert_str_eq(reply.url,
+			 "imap://bob%40example.com;AUTH=*@[2001:db8::1]:993/");
+	ck_assert_str_eq(reply.resp_code, "REFERRAL imap://bob%40example.com;"
+			 "AUTH=*@[2001:db8::1]:993/");
+	ck_assert_str_eq(reply.text, "Try this server instead.");
+
+	/* the reason is sanitised: no line of its own */
+	test_target("imap2.example.com", 143, &t);
+	referral_imap_reply_build(&t, "moved", "PLAIN",
+				  "Moved.\r\n* BYE injected",
+				  REFERRAL_REASON_DEFAULT_LOGIN, &reply);
+	ck_assert_str_eq(reply.url, "imap://moved;AUTH=PLAIN@imap2.example.com/");
+	ck_assert_str_eq(reply.text, "Moved.  * BYE injected");
+}
+END_TEST
+
+START_TEST(test_imap_lines)
+{
+	ck_assert_str_eq(referral_imap_tagged_line("b", "NO",
+		"REFERRAL imap://moved;AUTH=*@imap2.example.com/",
+		"Try this server instead."),
+		"b NO [REFERRAL imap://moved;AUTH=*@imap2.example.com/] "
+		"Try this server instead.");
+	ck_assert_str_eq(referral_imap_bye_line("Try this server instead."),
+			 "* BYE Try this server instead.");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("referral-imap");
+	TCase *tc = tcase_create("imap");
+
+	tcase_add_test(tc, test_imap_reply_build);
+	tcase_add_test(tc, test_imap_lines);
+	suite_add_tcase(s, tc);
+	return test_run_suite(s);
+}
