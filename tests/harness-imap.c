@@ -14,15 +14,38 @@
 
 #define READ_TIMEOUT_MSECS 10000
 
-static void transcript_add(struct imap_conn *conn, const char *line)
+static void transcript_add(char **transcript, size_t *transcript_len,
+			   const char *line)
 {
 	size_t len = strlen(line);
 
-	conn->transcript = realloc(conn->transcript,
-				   conn->transcript_len + len + 3);
-	memcpy(conn->transcript + conn->transcript_len, line, len);
-	memcpy(conn->transcript + conn->transcript_len + len, "\r\n", 3);
-	conn->transcript_len += len + 2;
+	*transcript = realloc(*transcript, *transcript_len + len + 3);
+	memcpy(*transcript + *transcript_len, line, len);
+	memcpy(*transcript + *transcript_len + len, "\r\n", 3);
+	*transcript_len += len + 2;
+}
+
+char *imap_buf_take_line(char *buf, size_t *buf_len)
+{
+	char *nl = memchr(buf, '\n', *buf_len);
+	size_t len;
+	char *line;
+
+	if (nl == NULL)
+		return NULL;
+	len = nl - buf;
+	line = strndup(buf, len > 0 && buf[len - 1] == '\r' ? len - 1 : len);
+	memmove(buf, nl + 1, *buf_len - len - 1);
+	*buf_len -= len + 1;
+	return line;
+}
+
+void imap_line_received(const char *name, char **transcript,
+			size_t *transcript_len, const char *line)
+{
+	printf("[%s] S: %s\n", name, line);
+	fflush(stdout);
+	transcript_add(transcript, transcript_len, line);
 }
 
 bool imap_connect(struct imap_conn *conn, const char *name, const char *ip,
@@ -146,20 +169,11 @@ static ssize_t fill_buffer(struct imap_conn *conn, int timeout_msecs)
 char *imap_read_line(struct imap_conn *conn)
 {
 	for (;;) {
-		char *nl = memchr(conn->buf, '\n', conn->buf_len);
+		char *line = imap_buf_take_line(conn->buf, &conn->buf_len);
 
-		if (nl != NULL) {
-			size_t len = nl - conn->buf;
-			char *line;
-
-			line = strndup(conn->buf, len > 0 &&
-				       conn->buf[len-1] == '\r' ?
-				       len - 1 : len);
-			memmove(conn->buf, nl + 1, conn->buf_len - len - 1);
-			conn->buf_len -= len + 1;
-			printf("[%s] S: %s\n", conn->name, line);
-			fflush(stdout);
-			transcript_add(conn, line);
+		if (line != NULL) {
+			imap_line_received(conn->name, &conn->transcript,
+					   &conn->transcript_len, line);
 			return line;
 		}
 		if (fill_buffer(conn, READ_TIMEOUT_MSECS) <= 0) {

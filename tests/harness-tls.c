@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
 
 #define _GNU_SOURCE
+#include "harness-imap.h"
 #include "harness-tls.h"
 #include "harness-net.h"
 #include "harness-proc.h"
@@ -263,34 +264,14 @@ static ssize_t fill_buffer(struct tls_conn *conn, unsigned int timeout_msecs)
 	}
 }
 
-static void transcript_add(struct tls_conn *conn, const char *line)
-{
-	size_t len = strlen(line);
-
-	conn->transcript = realloc(conn->transcript,
-				   conn->transcript_len + len + 3);
-	memcpy(conn->transcript + conn->transcript_len, line, len);
-	memcpy(conn->transcript + conn->transcript_len + len, "\r\n", 3);
-	conn->transcript_len += len + 2;
-}
-
 char *tls_read_line(struct tls_conn *conn)
 {
 	for (;;) {
-		char *nl = memchr(conn->buf, '\n', conn->buf_len);
+		char *line = imap_buf_take_line(conn->buf, &conn->buf_len);
 
-		if (nl != NULL) {
-			size_t len = nl - conn->buf;
-			char *line;
-
-			line = strndup(conn->buf, len > 0 &&
-				       conn->buf[len-1] == '\r' ?
-				       len - 1 : len);
-			memmove(conn->buf, nl + 1, conn->buf_len - len - 1);
-			conn->buf_len -= len + 1;
-			printf("[%s] S: %s\n", conn->name, line);
-			fflush(stdout);
-			transcript_add(conn, line);
+		if (line != NULL) {
+			imap_line_received(conn->name, &conn->transcript,
+					   &conn->transcript_len, line);
 			return line;
 		}
 		if (fill_buffer(conn, READ_TIMEOUT_MSECS) <= 0) {
