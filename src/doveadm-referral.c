@@ -11,11 +11,14 @@
 #include "net.h"
 #include "istream.h"
 #include "module-dir.h"
+#include "execv-const.h"
+#include "master-service.h"
 #include "auth-master.h"
 #include "doveadm.h"
 #include "doveadm-print.h"
 #include "referral-fields.h"
 #include "referral-imap.h"
+#include "referral-listeners.h"
 #include "referral-reason.h"
 #include "referral-sieve.h"
 #include "referral-target.h"
@@ -24,17 +27,13 @@
 
 #include <stdio.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <sys/wait.h>
 
 /* The IMAP tag and SASL mechanism the printed reply lines are shown
    with, as in the documentation's examples. */
 #define LOOKUP_IMAP_TAG "b"
 #define LOOKUP_IMAP_MECH "PLAIN"
-/* The plugin's reply to a nologin user whose target it refuses
-   (referral-client.h). */
-#define LOOKUP_UNAVAILABLE_TEXT \
-	"Login not possible on this server right now, " \
-	"contact your administrator."
-
 enum lookup_mode {
 	LOOKUP_MODE_NONE = 0,
 	LOOKUP_MODE_NOLOGIN,
@@ -50,6 +49,8 @@ static const char *const lookup_mode_names[LOOKUP_MODE_COUNT] = {
 	"none", "nologin", "suggest", "proxy", "refused", "unknown",
 };
 
+ARRAY_DEFINE_TYPE(referral_local, struct referral_local);
+
 struct lookup_context {
 	struct auth_master_connection *conn;
 	struct auth_user_info info;
@@ -57,6 +58,9 @@ struct lookup_context {
 	   local_name): a target equal to it is a referral loop */
 	struct referral_local local;
 	bool have_local;
+	/* the same for every address and port this server listens on for
+	   IMAP and for ManageSieve, the -x one included */
+	ARRAY_TYPE(referral_local) imap_locals, sieve_locals;
 
 	unsigned int mode_counts[LOOKUP_MODE_COUNT];
 	unsigned int users;
@@ -91,7 +95,8 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 	const char *dest_user, *field, *error, *result;
 
 	if (!referral_target_resolve(fields, REFERRAL_IMAP_DEFAULT_PORT, user,
-				     &ctx->local, ctx->have_local ? 1 : 0,
+				     array_front(&ctx->imap_locals),
+				     array_count(&ctx->imap_locals),
 				     &target, &dest_user, &field, &error)) {
 		result_r->mode = LOOKUP_MODE_REFUSED;
 		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
@@ -100,7 +105,7 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 		if (fields->nologin) {
 			result_r->imap_login = referral_imap_tagged_line(
 				LOOKUP_IMAP_TAG, "NO", "UNAVAILABLE",
-				LOOKUP_UNAVAILABLE_TEXT);
+				REFERRAL_UNAVAILABLE_TEXT);
 			result_r->imap_authenticate = result_r->imap_login;
 		}
 		return;
@@ -133,13 +138,20 @@ lookup_sieve(struct lookup_context *ctx, const char *user,
 	const char *dest_user, *field, *error, *url;
 
 	if (!referral_target_resolve(fields, REFERRAL_SIEVE_DEFAULT_PORT, user,
-				     &ctx->local, ctx->have_local ? 1 : 0,
+				     array_front(&ctx->sieve_locals),
+				     array_count(&ctx->sieve_locals),
 				     &target, &dest_user, &field, &error)) {
+		string_t *reply = t_str_new(128);
+
 		result_r->mode = LOOKUP_MODE_REFUSED;
 		if (result_r->error == NULL) {
 			result_r->error = t_strconcat(
 				REFERRAL_REFUSED_PREFIX, error, NULL);
 		}
+		/* Dovecot's failure reply, as managesieve-login quotes it */
+		str_append(reply, "NO ");
+		referral_sieve_append_string(reply, REFERRAL_UNAVAILABLE_TEXT);
+		result_r->sieve = str_c(reply);
 		return;
 	}
 	result_r->sieve_target = lookup_target_str(&target);
@@ -293,6 +305,166 @@ lookup_parse_auth_info(struct lookup_context *ctx, const char *arg)
 	return TRUE;
 }
 
+/* What "doveconf -c <doveadm's config> listen service/<service>" prints:
+   the server's configuration, as its master reads it. doveconf's own
+   errors go to standard error as they are. */
+static bool
+lookup_doveconf(const char *service, const char **output_r,
+		const char **error_r)
+{
+	const char *const argv[] = {
+		DOVECONF_BINARY, "-c",
+		master_service_get_config_path(master_service),
+		"listen", t_strconcat("service/", service, NULL), NULL
+	};
+	string_t *output = t_str_new(2048);
+	char buf[1024];
+	ssize_t ret;
+	int fd[2], status;
+	pid_t pid;
+
+	if (pipe(fd) < 0) {
+		*error_r = t_strdup_printf("pipe() failed: %m");
+		return FALSE;
+	}
+	pid = fork();
+	if (pid < 0) {
+		*error_r = t_strdup_printf("fork() failed: %m");
+		i_close_fd(&fd[0]);
+		i_close_fd(&fd[1]);
+		return FALSE;
+	}
+	if (pid == 0) {
+		if (dup2(fd[1], STDOUT_FILENO) < 0)
+			i_fatal("dup2() failed: %m");
+		i_close_fd(&fd[0]);
+		i_close_fd(&fd[1]);
+		execv_const(argv[0], argv);
+	}
+	i_close_fd(&fd[1]);
+	while ((ret = read(fd[0], buf, sizeof(buf))) != 0) {
+		if (ret > 0)
+			str_append_data(output, buf, ret);
+		else if (errno != EINTR)
+			break;
+	}
+	if (ret < 0)
+		*error_r = t_strdup_printf("read(%s) failed: %m", argv[0]);
+	i_close_fd(&fd[0]);
+	if (waitpid(pid, &status, 0) < 0) {
+		*error_r = t_strdup_printf("waitpid(%s) failed: %m", argv[0]);
+		return FALSE;
+	}
+	if (ret < 0)
+		return FALSE;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		*error_r = t_strdup_printf("%s failed (wait status %d)",
+					   argv[0], status);
+		return FALSE;
+	}
+	*output_r = str_c(output);
+	return TRUE;
+}
+
+static void
+lookup_local_add(ARRAY_TYPE(referral_local) *locals, const char *service,
+		 const struct ip_addr *ip, const char *name, in_port_t port)
+{
+	struct referral_local *local = array_append_space(locals);
+
+	if (ip != NULL)
+		local->ip = *ip;
+	local->local_name = name;
+	local->port = port;
+	if (doveadm_debug) {
+		i_debug("referral lookup: %s listens on %s port %u", service,
+			ip != NULL ? net_ip2addr(ip) : name, port);
+	}
+}
+
+/* "*" and "::" (or "[::]") in Dovecot's listen: every address of the
+   family that this machine's interfaces have. */
+static void
+lookup_local_add_any(ARRAY_TYPE(referral_local) *locals, const char *service,
+		     const struct ifaddrs *ifaddrs, int family, in_port_t port)
+{
+	const struct ifaddrs *ifa;
+	struct ip_addr ip;
+
+	for (ifa = ifaddrs; ifa != NULL; ifa = ifa->ifa_next) {
+		if (ifa->ifa_addr == NULL ||
+		    ifa->ifa_addr->sa_family != family)
+			continue;
+		i_zero(&ip);
+		ip.family = family;
+		if (family == AF_INET) {
+			struct sockaddr_in sin;
+
+			memcpy(&sin, ifa->ifa_addr, sizeof(sin));
+			ip.u.ip4 = sin.sin_addr;
+		} else {
+			struct sockaddr_in6 sin6;
+
+			memcpy(&sin6, ifa->ifa_addr, sizeof(sin6));
+			ip.u.ip6 = sin6.sin6_addr;
+		}
+		lookup_local_add(locals, service, &ip, NULL, port);
+	}
+}
+
+/* Add the addresses and ports that this server's service listens on to
+   locals: a target that is one of them loops whichever of them the client
+   came through, since all of them ask the same passdb. */
+static void
+lookup_add_listeners(struct lookup_context *ctx, const char *service,
+		     const struct ifaddrs *ifaddrs,
+		     ARRAY_TYPE(referral_local) *locals)
+{
+	ARRAY_TYPE(referral_listener) listeners;
+	const struct referral_listener *listener;
+	const char *output, *error;
+
+	t_array_init(&listeners, 8);
+	if (!lookup_doveconf(service, &output, &error) ||
+	    !referral_listeners_parse(output, service, ctx->pool, &listeners,
+				      &error)) {
+		i_warning("referral lookup: loop check without %s's "
+			  "listeners: %s", service, error);
+		return;
+	}
+	array_foreach(&listeners, listener) {
+		const char *address = listener->address;
+		struct ip_addr ip, *ips;
+		unsigned int i, count;
+		int ret;
+
+		if (strcmp(address, "*") == 0) {
+			lookup_local_add_any(locals, service, ifaddrs, AF_INET,
+					     listener->port);
+		} else if (strcmp(address, "::") == 0 ||
+			   strcmp(address, "[::]") == 0) {
+			lookup_local_add_any(locals, service, ifaddrs,
+					     AF_INET6, listener->port);
+		} else if (net_addr2ip(address, &ip) == 0) {
+			lookup_local_add(locals, service, &ip, NULL,
+					 listener->port);
+		} else if ((ret = net_gethostbyname(address, &ips,
+						    &count)) != 0) {
+			i_warning("referral lookup: loop check without %s's "
+				  "listener %s: %s", service, address,
+				  net_gethosterror(ret));
+		} else {
+			for (i = 0; i < count; i++) {
+				lookup_local_add(locals, service, &ips[i],
+						 NULL, listener->port);
+			}
+			/* a target may name the host as listen does */
+			lookup_local_add(locals, service, NULL, address,
+					 listener->port);
+		}
+	}
+}
+
 static void lookup_summary(struct lookup_context *ctx)
 {
 	const char *refusal;
@@ -315,6 +487,7 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 {
 	struct lookup_context ctx;
 	const char *socket_path, *file, *const *auth_info, *const *users;
+	struct ifaddrs *ifaddrs;
 	bool batch;
 	enum auth_master_flags flags = 0;
 
@@ -344,6 +517,21 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 
 	ctx.pool = pool_alloconly_create("referral lookup batch", 1024);
 	p_array_init(&ctx.refusals, ctx.pool, 8);
+	p_array_init(&ctx.imap_locals, ctx.pool, 8);
+	p_array_init(&ctx.sieve_locals, ctx.pool, 8);
+	if (ctx.have_local) {
+		array_push_back(&ctx.imap_locals, &ctx.local);
+		array_push_back(&ctx.sieve_locals, &ctx.local);
+	}
+	if (getifaddrs(&ifaddrs) < 0) {
+		i_warning("referral lookup: getifaddrs() failed: %m");
+		ifaddrs = NULL;
+	}
+	lookup_add_listeners(&ctx, "imap-login", ifaddrs, &ctx.imap_locals);
+	lookup_add_listeners(&ctx, "managesieve-login", ifaddrs,
+			     &ctx.sieve_locals);
+	if (ifaddrs != NULL)
+		freeifaddrs(ifaddrs);
 	if (doveadm_debug)
 		flags |= AUTH_MASTER_FLAG_DEBUG;
 	ctx.conn = auth_master_init(socket_path, flags);

@@ -15,11 +15,6 @@ struct referral_target;
 
 #define REFERRAL_MODE_NOLOGIN "nologin"
 #define REFERRAL_MODE_LOGIN "login"
-/* What a nologin user with a broken referral sees. It says nothing about
-   the passdb value: the administrator finds that in the log. */
-#define REFERRAL_UNAVAILABLE_TEXT \
-	"Login not possible on this server right now, " \
-	"contact your administrator."
 
 #define REFERRAL_CONTEXT_REQUIRE(obj) \
 	MODULE_CONTEXT_REQUIRE(obj, referral_login_module)

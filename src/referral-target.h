@@ -66,6 +66,12 @@ bool referral_target_is_local(const struct referral_target *target,
    the error_r of referral_target_resolve(): doveadm's "referral lookup"
    words a refusal as the login process logs it. */
 #define REFERRAL_REFUSED_PREFIX "Referral refused: "
+/* What a nologin user with a refused target is told, in every protocol's
+   failure reply. It says nothing about the passdb value: the
+   administrator finds that in the log. */
+#define REFERRAL_UNAVAILABLE_TEXT \
+	"Login not possible on this server right now, " \
+	"contact your administrator."
 
 /* Everything the login process decides about a referral's target before
    it replies, so that it and doveadm's "referral lookup" decide alike:

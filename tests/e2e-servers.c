@@ -99,6 +99,10 @@ static void create_passdb(const char *db)
 		{ .user = "sievesame", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = "2001:db8::1", .destuser = "sievesame",
 		  .nologin = "Y" },
+		/* a loop for ManageSieve only: A's own ManageSieve
+		   listener, while IMAP clients go to that port elsewhere */
+		{ .user = "sieveself", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_IP, .port = e2e.port_a_sieve, .nologin = "Y" },
 		/* a broken mail location: the post-login process fails
 		   to set the user up after the login itself succeeded
 		   (an unwritable maildir would only fail later, lazily) */
@@ -150,6 +154,8 @@ void e2e_servers_setup(void)
 	e2e.stock.protocols = DC_ALL_PROTOCOLS;
 	snprintf(e2e.port_b, sizeof(e2e.port_b), "%u", e2e.b.imap_port);
 	snprintf(e2e.port_a, sizeof(e2e.port_a), "%u", e2e.a.imap_port);
+	snprintf(e2e.port_a_sieve, sizeof(e2e.port_a_sieve), "%u",
+		 e2e.a.sieve_port);
 
 	db = harness_printf("%s/users.db", e2e.root);
 	create_passdb(db);

@@ -24,6 +24,8 @@ struct e2e_servers {
 	char *root;
 	struct dc_server a, b, stock, sieve;
 	char port_a[8], port_b[8];
+	/* A's ManageSieve port */
+	char port_a_sieve[8];
 };
 
 extern struct e2e_servers e2e;

@@ -118,7 +118,7 @@ static void assert_value(const char *user, const char *name,
 static const char *const login_users[] = {
 	"moved", "custom", "v6", "v6port", "renamedb", "inject",
 	"longreason", "keepopen", "emptydest", "suggest", "suggestreason",
-	"badport", "badhost", "emptyhost", "longdest",
+	"badport", "badhost", "emptyhost", "longdest", "sieveself",
 };
 
 START_TEST(test_imap_login_line_equals_real_login)
@@ -223,13 +223,14 @@ START_TEST(test_refusal_as_logged)
 }
 END_TEST
 
-/* A target that is the server's own address and port, seen from a login
-   to that address and port (-x lip, lport). */
+/* A target that is the server's own address and port: seen from a login
+   to that address and port (-x lip, lport), and found among the
+   listeners of the server's configuration without -x. */
 START_TEST(test_selfref_loop)
 {
-	char *args = harness_printf("-f tab referral lookup "
-				    "-x lip=" E2E_IP " -x lport=%s selfref",
-				    e2e.port_a);
+	char *x = harness_printf("-x lip=" E2E_IP " -x lport=%s", e2e.port_a);
+	char *args = harness_printf("%s -f tab referral lookup %s selfref",
+				    _i == 0 ? "" : "-D", _i == 0 ? x : "");
 	char *expected = harness_printf("Referral refused: Referral to "
 		E2E_IP " port %s loops back to this server", e2e.port_a);
 	int status;
@@ -242,12 +243,120 @@ START_TEST(test_selfref_loop)
 	ck_assert_ptr_nonnull(error);
 	ck_assert_str_eq(error, expected);
 	ck_assert(dc_server_log_wait_line(&e2e.a, expected, "selfref"));
+	if (_i == 1) {
+		/* -D: what the loop check compares with */
+		char *err = err_path(), *err_text = harness_read_file(err);
+		char *imap = harness_printf("Debug: referral lookup: "
+			"imap-login listens on " E2E_IP " port %s\n",
+			e2e.port_a);
+		char *sieve = harness_printf("Debug: referral lookup: "
+			"managesieve-login listens on " E2E_IP " port %s\n",
+			e2e.port_a_sieve);
+
+		ck_assert_msg(strstr(err_text, imap) != NULL &&
+			      strstr(err_text, sieve) != NULL,
+			      "no listener debug lines in:\n%s", err_text);
+		free(sieve);
+		free(imap);
+		free(err_text);
+		free(err);
+	}
 	imap_disconnect(&conn);
 	free(reply);
 	free(error);
 	free(out);
 	free(expected);
 	free(args);
+	free(x);
+}
+END_TEST
+
+/* A's own ManageSieve listener as the target: a loop for ManageSieve only.
+   IMAP clients are sent there (test_imap_login_line_equals_real_login);
+   test-e2e-protocols shows the real ManageSieve login's reply and log line
+   that these must equal. */
+START_TEST(test_sieve_only_loop)
+{
+	char *expected = harness_printf("Referral refused: Referral to "
+		E2E_IP " port %s loops back to this server", e2e.port_a_sieve);
+	int status;
+	char *out = lookup("-f tab referral lookup sieveself", &status);
+	char *error = tab_value(out, "sieveself", "error");
+	char *sieve = tab_value(out, "sieveself", "sieve");
+	char *mode = tab_value(out, "sieveself", "mode");
+
+	ck_assert_int_eq(status, EX_DATAERR);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_str_eq(error, expected);
+	ck_assert_str_eq(sieve, "NO \"" UNAVAILABLE_TEXT "\"");
+	ck_assert_str_eq(mode, "refused");
+	free(mode);
+	free(sieve);
+	free(error);
+	free(out);
+	free(expected);
+}
+END_TEST
+
+/* The name the client asked for (TLS SNI) as the target, with the port
+   it connected to: case and a trailing dot do not hide the loop. Without
+   -x local_name the same user is referred. */
+START_TEST(test_local_name_loop)
+{
+	int status;
+	char *out = lookup("-f tab referral lookup -x lport=143 "
+			   "-x local_name=IMAP2.Example.com. emptydest",
+			   &status);
+	char *error = tab_value(out, "emptydest", "error");
+
+	ck_assert_int_eq(status, EX_DATAERR);
+	ck_assert_ptr_nonnull(error);
+	ck_assert_str_eq(error, "Referral refused: Referral to "
+			 "imap2.example.com port 143 loops back to this server");
+	free(error);
+	free(out);
+	assert_value("emptydest", "mode", "nologin");
+}
+END_TEST
+
+/* listen = * stands for every IPv4 address of the machine, 127.0.0.1
+   included; an address that is not A's is no loop. doveadm reads a copy
+   of A's configuration with another listen, and A's auth process. */
+START_TEST(test_listen_setting)
+{
+	static const struct {
+		const char *listen, *mode;
+	} cases[] = {
+		{ "*", "refused" },
+		{ "*, ::", "refused" },
+		{ "127.0.0.5", "nologin" },
+	};
+	struct dc_server alt = e2e.a;
+	char *conf = harness_read_file(e2e.a.conf_path);
+	char *alt_conf = harness_printf("%s\nlisten = %s\n", conf,
+					cases[_i].listen);
+	char *err = err_path();
+	char *mode;
+	int status;
+	char *out;
+
+	alt.conf_path = harness_printf("%s/alt.conf", e2e.a.dir);
+	harness_write_file(alt.conf_path, alt_conf);
+	out = dc_server_doveadm_plugin(&alt, DOVEADM_REFERRAL_DIR,
+				       DOVEADM_MODULE_DIR,
+				       "-f tab referral lookup selfref", err,
+				       &status);
+	ck_assert_ptr_nonnull(out);
+	mode = tab_value(out, "selfref", "mode");
+	ck_assert_msg(mode != NULL && strcmp(mode, cases[_i].mode) == 0,
+		      "listen = %s: mode %s in:\n%s", cases[_i].listen, mode,
+		      out);
+	free(mode);
+	free(out);
+	free(err);
+	free(alt.conf_path);
+	free(alt_conf);
+	free(conf);
 }
 END_TEST
 
@@ -342,7 +451,10 @@ int main(void)
 	tcase_add_test(tc, test_modes);
 	tcase_add_test(tc, test_sieve_line);
 	tcase_add_loop_test(tc, test_refusal_as_logged, 0, 4);
-	tcase_add_test(tc, test_selfref_loop);
+	tcase_add_loop_test(tc, test_selfref_loop, 0, 2);
+	tcase_add_test(tc, test_sieve_only_loop);
+	tcase_add_test(tc, test_local_name_loop);
+	tcase_add_loop_test(tc, test_listen_setting, 0, 3);
 	tcase_add_test(tc, test_exit_status);
 	tcase_add_test(tc, test_batch_file_summary);
 	tcase_add_test(tc, test_json_parses);

@@ -311,13 +311,23 @@ START_TEST(test_sieve_reason_injection)
 }
 END_TEST
 
+/* A target refused: an invalid port, and (for ManageSieve only) A's own
+   ManageSieve listener, a loop. */
 START_TEST(test_sieve_invalid_target)
 {
+	const char *user = _i == 0 ? "badport" : "sieveself";
+	char *refusal = _i == 0 ?
+		strdup("Referral refused: Invalid port field 'abc'") :
+		harness_printf("Referral refused: Referral to " IP " port %s "
+			       "loops back to this server", e2e.port_a_sieve);
 	struct imap_conn conn;
-	char *reply = sieve_login(&conn, &e2e.a, "badport");
+	char *reply = sieve_login(&conn, &e2e.a, user);
 
 	ck_assert_str_eq(reply, "NO \"" UNAVAILABLE_TEXT "\"");
 	ck_assert_ptr_null(strstr(conn.transcript, "REFERRAL"));
+	ck_assert_msg(dc_server_log_wait_line(&e2e.a, refusal, user),
+		      "A never logged: %s", refusal);
+	free(refusal);
 	free(reply);
 	/* the connection stays usable */
 	reply = command(&conn, "LOGOUT", "OK", "NO");
@@ -604,7 +614,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_sieve_referral, 0,
 			    sizeof(sieve_referrals) / sizeof(sieve_referrals[0]));
 	tcase_add_test(tc, test_sieve_reason_injection);
-	tcase_add_test(tc, test_sieve_invalid_target);
+	tcase_add_loop_test(tc, test_sieve_invalid_target, 0, 2);
 	tcase_add_test(tc, test_sieve_suggest_logs_in);
 	tcase_add_test(tc, test_net_sieve_follows_referral);
 	tcase_add_loop_test(tc, test_nologin_log_lines, 0,
