@@ -93,10 +93,13 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 	struct referral_target target;
 	struct referral_imap_reply login, authenticate;
 	const char *dest_user, *field, *error, *result;
+	unsigned int locals_count;
+	/* array_get(): there may be none */
+	const struct referral_local *locals =
+		array_get(&ctx->imap_locals, &locals_count);
 
 	if (!referral_target_resolve(fields, REFERRAL_IMAP_DEFAULT_PORT, user,
-				     array_front(&ctx->imap_locals),
-				     array_count(&ctx->imap_locals),
+				     locals, locals_count,
 				     &target, &dest_user, &field, &error)) {
 		result_r->mode = LOOKUP_MODE_REFUSED;
 		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
@@ -136,10 +139,12 @@ lookup_sieve(struct lookup_context *ctx, const char *user,
 {
 	struct referral_target target;
 	const char *dest_user, *field, *error, *url;
+	unsigned int locals_count;
+	const struct referral_local *locals =
+		array_get(&ctx->sieve_locals, &locals_count);
 
 	if (!referral_target_resolve(fields, REFERRAL_SIEVE_DEFAULT_PORT, user,
-				     array_front(&ctx->sieve_locals),
-				     array_count(&ctx->sieve_locals),
+				     locals, locals_count,
 				     &target, &dest_user, &field, &error)) {
 		string_t *reply = t_str_new(128);
 
