@@ -262,6 +262,39 @@ static void lookup_users_file(struct lookup_context *ctx, const char *path)
 	i_stream_unref(&input);
 }
 
+/* -A: every user the userdb can list, as doveadm's mail commands' -A.
+   The names are collected first, since the auth connection answers one
+   request at a time. */
+static void lookup_all_users(struct lookup_context *ctx)
+{
+	struct auth_master_user_list_ctx *list;
+	ARRAY_TYPE(const_string) names;
+	const char *name;
+	pool_t pool;
+
+	pool = pool_alloconly_create("referral lookup users", 4096);
+	p_array_init(&names, pool, 64);
+	/* "*", not "": 2.4's auth process matches an empty mask with
+	   nothing */
+	list = auth_master_user_list_init(ctx->conn, "*", &ctx->info);
+	while ((name = auth_master_user_list_next(list)) != NULL) {
+		name = p_strdup(pool, name);
+		array_push_back(&names, &name);
+	}
+	if (auth_master_user_list_deinit(&list) < 0) {
+		i_error("referral lookup: listing the userdb's users failed "
+			"after %u users (the auth log says why; a userdb "
+			"that cannot list its users, e.g. static, says "
+			"\"userdbs don't support it\")",
+			array_count(&names));
+		ctx->failed = TRUE;
+	}
+	array_foreach_elem(&names, name) T_BEGIN {
+		lookup_user(ctx, name);
+	} T_END;
+	pool_unref(&pool);
+}
+
 static bool
 lookup_parse_auth_info(struct lookup_context *ctx, const char *arg)
 {
@@ -493,7 +526,7 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	struct lookup_context ctx;
 	const char *socket_path, *file, *const *auth_info, *const *users;
 	struct ifaddrs *ifaddrs;
-	bool batch;
+	bool all_users, batch;
 	enum auth_master_flags flags = 0;
 
 	i_zero(&ctx);
@@ -503,9 +536,11 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 		file = NULL;
 	if (!doveadm_cmd_param_array(cctx, "user", &users))
 		users = NULL;
-	if (users == NULL && file == NULL) {
+	if (!doveadm_cmd_param_bool(cctx, "all-users", &all_users))
+		all_users = FALSE;
+	if (users == NULL && file == NULL && !all_users) {
 		doveadm_exit_code = EX_USAGE;
-		i_error("referral lookup: give user names or -F <file>");
+		i_error("referral lookup: give user names, -F <file> or -A");
 		return;
 	}
 
@@ -557,9 +592,11 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	} T_END;
 	if (file != NULL)
 		lookup_users_file(&ctx, file);
+	if (all_users)
+		lookup_all_users(&ctx);
 	auth_master_deinit(&ctx.conn);
 
-	batch = file != NULL || ctx.users > 1;
+	batch = file != NULL || all_users || ctx.users > 1;
 	if (batch)
 		lookup_summary(&ctx);
 	if (ctx.failed)
@@ -575,11 +612,12 @@ static struct doveadm_cmd_ver2 doveadm_cmd_referral_lookup = {
 	.cmd = cmd_referral_lookup,
 	.name = "referral lookup",
 	.usage = "[-a <userdb socket path>] [-x <auth info>] "
-		 "[-F <file>|-] [<user> [...]]",
+		 "[-F <file>|-] [-A] [<user> [...]]",
 DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_PARAM('a', "socket-path", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAM('x', "auth-info", CMD_PARAM_ARRAY, 0)
 DOVEADM_CMD_PARAM('F', "file", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAM('A', "all-users", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_ARRAY, CMD_PARAM_FLAG_POSITIONAL)
 DOVEADM_CMD_PARAMS_END
 };

@@ -232,6 +232,19 @@ char *dc_syntax_passwd_file_passdb(const char *rel, const char *users_path)
 	return conf;
 }
 
+char *dc_syntax_passwd_file_userdb(const char *users_path)
+{
+	if (!dc_syntax_24()) {
+		return harness_printf("userdb {\n"
+				      "  driver = passwd-file\n"
+				      "  args = %s\n"
+				      "}\n", users_path);
+	}
+	return harness_printf("userdb passwd-file {\n"
+			      "  passwd_file_path = %s\n"
+			      "}\n", users_path);
+}
+
 const char *dc_syntax_sql_passdb_query(void)
 {
 	return dc_syntax_24() ? "query" : "password_query";

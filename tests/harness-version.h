@@ -59,6 +59,9 @@ char *dc_syntax_pgsql_connect(const char *host, unsigned int port,
    doc/examples/2.4/<rel>, which holds the passdb block, and points it at
    users_path. */
 char *dc_syntax_passwd_file_passdb(const char *rel, const char *users_path);
+/* A passwd-file userdb that reads users_path: one that, unlike the
+   static userdb of dc_syntax_base(), can list its users. */
+char *dc_syntax_passwd_file_userdb(const char *users_path);
 /* The setting that holds an SQL passdb's query: "password_query" (2.3's
    sql.conf.ext) or "query" (2.4's passdb sql block). */
 const char *dc_syntax_sql_passdb_query(void);

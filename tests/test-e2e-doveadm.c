@@ -8,6 +8,7 @@
 #include "e2e-servers.h"
 
 #include "e2e-run.h"
+#include "harness-version.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -406,6 +407,87 @@ START_TEST(test_batch_file_summary)
 }
 END_TEST
 
+/* Server "iter": one passwd-file as passdb (with referral fields as
+   extra fields) and as a userdb that, unlike the static userdb of the
+   e2e servers, can list its users, for -A. It serves IMAP only, so the
+   loop check finds no ManageSieve listener at all. */
+static struct dc_server iter;
+
+static void iter_setup(void)
+{
+	char *users = harness_printf("%s/iter-users", e2e.root);
+	char *content = harness_printf(
+		"moved:{PLAIN}" E2E_PASSWORD "::::::"
+		"nologin=Y host=" E2E_IP " port=%s\n"
+		"suggest:{PLAIN}" E2E_PASSWORD "::::::host=imap2.example.com\n"
+		"local:{PLAIN}" E2E_PASSWORD "::::::\n"
+		"badhost:{PLAIN}" E2E_PASSWORD "::::::nologin=Y host=bad_host\n",
+		e2e.port_b);
+	char *passdb = dc_syntax_passwd_file_passdb(
+		"passwd-file/dovecot-passwd-file.conf.ext", users);
+	char *userdb = dc_syntax_passwd_file_userdb(users);
+	char *conf = harness_printf("%s%s", passdb, userdb);
+
+	harness_write_file(users, content);
+	dc_server_init(&iter, e2e.root, "iter");
+	dc_server_start(&iter, conf);
+	free(conf);
+	free(userdb);
+	free(passdb);
+	free(content);
+	free(users);
+}
+
+static void iter_teardown(void)
+{
+	dc_server_stop(&iter);
+}
+
+START_TEST(test_all_users)
+{
+	char *err = err_path(), *summary, *out, *mode;
+	int status;
+
+	out = dc_server_doveadm_plugin(&iter, DOVEADM_REFERRAL_DIR,
+				       DOVEADM_MODULE_DIR,
+				       "-f tab referral lookup -A", err,
+				       &status);
+	summary = harness_read_file(err);
+	printf("(stderr)\n%s", summary);
+	ck_assert_int_eq(status, EX_DATAERR);
+	ck_assert_msg(strstr(summary, "4 users: 1 referred (nologin), "
+			     "1 suggested, 0 proxied, 1 untouched, 1 refused, "
+			     "0 unknown\n") != NULL, "summary: %s", summary);
+	ck_assert(strstr(summary, "refused: badhost: Referral refused: "
+			 "Invalid host field 'bad_host'") != NULL);
+	mode = tab_value(out, "moved", "mode");
+	ck_assert_str_eq(mode, "nologin");
+	free(mode);
+	free(summary);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* Server A's static userdb cannot list users: an error that says so, and
+   the exit status of a failed lookup. */
+START_TEST(test_all_users_not_listable)
+{
+	char *err = err_path(), *text;
+	int status;
+	char *out = lookup("referral lookup -A", &status);
+
+	text = harness_read_file(err);
+	ck_assert_int_eq(status, EX_TEMPFAIL);
+	ck_assert_msg(strstr(text, "listing the userdb's users failed") !=
+		      NULL, "stderr: %s", text);
+	ck_assert(dc_server_log_wait(&e2e.a, "userdbs don't support it"));
+	free(text);
+	free(out);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_json_parses)
 {
 	int status;
@@ -443,6 +525,7 @@ int main(void)
 	TCase *tc = tcase_create("doveadm");
 
 	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
+	tcase_add_unchecked_fixture(tc, iter_setup, iter_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_imap_login_line_equals_real_login, 0,
 			    sizeof(login_users) / sizeof(login_users[0]));
@@ -458,6 +541,8 @@ int main(void)
 	tcase_add_test(tc, test_exit_status);
 	tcase_add_test(tc, test_batch_file_summary);
 	tcase_add_test(tc, test_json_parses);
+	tcase_add_test(tc, test_all_users);
+	tcase_add_test(tc, test_all_users_not_listable);
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
