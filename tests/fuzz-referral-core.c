@@ -3,7 +3,8 @@
 /* libFuzzer target over the pure core: the input is an auth reply's
    arguments separated by NUL bytes (a value may hold any other byte, as
    the auth protocol's tab-escaping allows); the first argument is the
-   SASL mechanism, the second the login user name. Every step the plugin
+   SASL mechanism, the second the login user name. The input up to its
+   first NUL is also doveconf output for the listener parser. Every step the plugin
    takes runs, and the promises the core makes are checked: a violation
    aborts, which the fuzzer reports as a crash. */
 
@@ -13,6 +14,7 @@
 #include "unichar.h"
 #include "referral-escape.h"
 #include "referral-fields.h"
+#include "referral-listeners.h"
 #include "referral-reason.h"
 #include "referral-sieve.h"
 #include "referral-target.h"
@@ -143,6 +145,27 @@ static void check_escaped(const char *escaped)
 		CHECK(*escaped >= 0x20 && *escaped < 0x7f);
 }
 
+/* Every listener has a port and one address: no list separator left. */
+static void check_listeners(const char *output)
+{
+	ARRAY_TYPE(referral_listener) listeners;
+	const struct referral_listener *listener;
+	const char *error;
+
+	t_array_init(&listeners, 4);
+	if (!referral_listeners_parse(output, "imap-login",
+				      unsafe_data_stack_pool, &listeners,
+				      &error)) {
+		CHECK(array_count(&listeners) == 0);
+		return;
+	}
+	array_foreach(&listeners, listener) {
+		CHECK(listener->port > 0);
+		CHECK(listener->address[0] != '\0');
+		CHECK(strpbrk(listener->address, ", ") == NULL);
+	}
+}
+
 static void fuzz_one(const uint8_t *data, size_t size)
 {
 	ARRAY_TYPE(const_string) args;
@@ -155,6 +178,7 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	unsigned int count;
 
 	memcpy(copy, data, size);
+	check_listeners(copy);
 	t_array_init(&args, 8);
 	for (i = 0; i <= size; i++) {
 		if (i == size || copy[i] == '\0') {
