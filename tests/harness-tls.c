@@ -5,6 +5,7 @@
 #include "harness-tls.h"
 #include "harness-net.h"
 #include "harness-proc.h"
+#include "harness-version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,11 @@
 #define READ_TIMEOUT_MSECS 10000
 #define HANDSHAKE_TIMEOUT_MSECS 10000
 
-void tls_make_cert(const char *dir, char **cert_path_r, char **key_path_r)
+/* A throwaway self-signed certificate for CN=localhost and its key in dir
+   (cert.pem, key.pem, readable by root only); returns their paths
+   (malloc()ed). */
+static void tls_make_cert(const char *dir, char **cert_path_r,
+			  char **key_path_r)
 {
 	char *cmd, *out;
 	int status;
@@ -39,6 +44,28 @@ void tls_make_cert(const char *dir, char **cert_path_r, char **key_path_r)
 		harness_die("making a certificate failed:\n%s", out);
 	free(out);
 	free(cmd);
+}
+
+char *tls_server_config(const char *dir, bool required, in_port_t imaps_port)
+{
+	char *cert, *key, *tls, *conf;
+
+	tls_make_cert(dir, &cert, &key);
+	tls = dc_syntax_tls(cert, key, required);
+	/* the harness's imap-login block has an imaps listener on no
+	   port: this one is merged into it */
+	conf = imaps_port == 0 ? harness_printf("%s", tls) :
+		harness_printf("%s"
+			       "service imap-login {\n"
+			       "  inet_listener imaps {\n"
+			       "    port = %u\n"
+			       "    ssl = yes\n"
+			       "  }\n"
+			       "}\n", tls, imaps_port);
+	free(tls);
+	free(cert);
+	free(key);
+	return conf;
 }
 
 static long long now_msecs(void)

@@ -26,10 +26,12 @@ struct tls_conn {
 	size_t transcript_len;
 };
 
-/* Write a throwaway self-signed certificate for CN=localhost and its
-   key into dir (cert.pem, key.pem, readable by root only); returns
-   their paths (malloc()ed). */
-void tls_make_cert(const char *dir, char **cert_path_r, char **key_path_r);
+/* The TLS settings of a test server, for dc_server_start() (malloc()ed):
+   a throwaway self-signed certificate for CN=localhost and its key,
+   written into dir (cert.pem, key.pem, readable by root only), TLS
+   required or only offered (dc_syntax_tls()), and an imaps listener on
+   imaps_port, or none when it is 0. */
+char *tls_server_config(const char *dir, bool required, in_port_t imaps_port);
 
 /* Connect to ip:port from source_ip (a loopback address other than ip,
    so that Dovecot does not take the connection for a local, and

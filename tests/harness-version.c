@@ -134,20 +134,24 @@ char *dc_example_path(const char *rel)
 			      dc_syntax_24() ? "2.4/" : "", rel);
 }
 
-char *dc_syntax_tls_required(const char *cert_path, const char *key_path)
+char *dc_syntax_tls(const char *cert_path, const char *key_path,
+		    bool required)
 {
 	if (!dc_syntax_24()) {
-		return harness_printf("ssl = required\n"
+		return harness_printf("ssl = %s\n"
 				      "ssl_cert = <%s\n"
 				      "ssl_key = <%s\n"
-				      "disable_plaintext_auth = yes\n",
-				      cert_path, key_path);
+				      "disable_plaintext_auth = %s\n",
+				      required ? "required" : "yes",
+				      cert_path, key_path,
+				      required ? "yes" : "no");
 	}
-	return harness_printf("ssl = required\n"
+	return harness_printf("ssl = %s\n"
 			      "ssl_server_cert_file = %s\n"
 			      "ssl_server_key_file = %s\n"
-			      "auth_allow_cleartext = no\n",
-			      cert_path, key_path);
+			      "auth_allow_cleartext = %s\n",
+			      required ? "required" : "yes",
+			      cert_path, key_path, required ? "no" : "yes");
 }
 
 const char *dc_log_logged_in(void)

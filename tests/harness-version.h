@@ -66,13 +66,16 @@ char *dc_syntax_passwd_file_userdb(const char *users_path);
    sql.conf.ext) or "query" (2.4's passdb sql block). */
 const char *dc_syntax_sql_passdb_query(void);
 
-/* The settings of a server that takes logins over TLS only: its
-   certificate and key (PEM files), "ssl = required", and no cleartext
-   authentication (2.3: disable_plaintext_auth = yes, ssl_cert and
-   ssl_key read with "<"; 2.4: auth_allow_cleartext = no,
-   ssl_server_cert_file and ssl_server_key_file). Dovecot still takes a
-   connection from its own address for a secured one. */
-char *dc_syntax_tls_required(const char *cert_path, const char *key_path);
+/* The TLS settings of a server: its certificate and key (PEM files;
+   2.3: ssl_cert and ssl_key read with "<", 2.4: ssl_server_cert_file and
+   ssl_server_key_file), and either logins over TLS only,
+   "ssl = required" and no cleartext authentication (2.3:
+   disable_plaintext_auth = yes; 2.4: auth_allow_cleartext = no), or TLS
+   offered (STARTTLS) with cleartext logins still allowed, "ssl = yes".
+   Dovecot still takes a connection from its own address for a secured
+   one. */
+char *dc_syntax_tls(const char *cert_path, const char *key_path,
+		    bool required);
 
 /* The start of the info line of a successful login: "Login: " (2.3) or
    "Logged in: " (2.4). */

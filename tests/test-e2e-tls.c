@@ -48,28 +48,19 @@ static void setup(void)
 		{ .user = "sievemoved", .password = "{PLAIN}" PASSWORD,
 		  .host = "imap2.example.com", .nologin = "Y" },
 	};
-	char *db, *passdb, *plugins, *tls, *cert, *key, *conf;
+	char *db, *passdb, *plugins, *tls, *conf;
 
 	root = harness_make_root("referral-tls");
-	tls_make_cert(root, &cert, &key);
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	plugins = dc_syntax_login_plugins("referral", REFERRAL_PLUGIN_DIR);
-	tls = dc_syntax_tls_required(cert, key);
 
 	dc_server_init(&a, root, "a");
 	a.protocols = "imap sieve";
 	imaps_port = harness_free_port();
-	/* the harness's imap-login block has an imaps listener on no
-	   port: this one is merged into it */
-	conf = harness_printf("%s%s%s"
-			      "service imap-login {\n"
-			      "  inet_listener imaps {\n"
-			      "    port = %u\n"
-			      "    ssl = yes\n"
-			      "  }\n"
-			      "}\n", tls, plugins, passdb, imaps_port);
+	tls = tls_server_config(a.dir, true, imaps_port);
+	conf = harness_printf("%s%s%s", tls, plugins, passdb);
 	dc_server_start(&a, conf);
 
 	free(conf);
@@ -77,8 +68,6 @@ static void setup(void)
 	free(plugins);
 	free(passdb);
 	free(db);
-	free(cert);
-	free(key);
 }
 
 static void teardown(void)
