@@ -6,18 +6,22 @@
    turns each login referral's imap:// URL into a c-client mailbox name,
    and reports where it ended up.
 
-   usage: cclient-follow [--login] HOST PORT USER PASSWORD
+   usage: cclient-follow [--login] [--flags FLAGS] HOST PORT USER PASSWORD
    c-client logs in with AUTHENTICATE when the server offers a SASL
    mechanism it knows (Dovecot offers PLAIN); --login disables its SASL
    authenticators, as Alpine's disable-these-authenticators does, so that
-   it uses the LOGIN command.
+   it uses the LOGIN command. FLAGS are c-client's mailbox name flags for
+   the first server (default /notls: cleartext), e.g.
+   /ssl/novalidate-cert for imaps without checking the certificate. A
+   referral's server is opened as Alpine opens it: its name has no flags.
    Prints "login: <host>:<port> user=<u> trial=<n>" each time c-client asks
    for the password (mm_login: a prompt in Alpine; answered with PASSWORD
    each time, as a person who types it again would),
    "referral: <code> <url>" for each referral c-client reports,
-   "opened: host=<h> port=<p> user=<u> mailbox=<m>" when a mailbox is open
-   and "password prompts: <n>" at the end; exits 0 when a mailbox is open,
-   1 when nothing could be opened. */
+   "opened: host=<h> port=<p> user=<u> mailbox=<m> tls=<t>" when a mailbox
+   is open, where t is how c-client secured that connection (implicit,
+   starttls or none), and "password prompts: <n>" at the end; exits 0
+   when a mailbox is open, 1 when nothing could be opened. */
 
 /* c-client's osdep.h asks for _BSD_SOURCE, which glibc wants spelled so */
 #define _DEFAULT_SOURCE
@@ -73,9 +77,12 @@ static char *url_decode(const char *s, size_t len)
 	return out;
 }
 
-/* imap://<user>;AUTH=<a>@<host>[:<port>]/ -> {<host>[:<port>]/imap/notls/
-   user="<user>"}INBOX, as a malloc()ed string c-client frees. NULL for a
-   URL this client cannot follow. */
+/* imap://<user>;AUTH=<a>@<host>[:<port>]/ -> {<host>[:<port>]/user=
+   "<user>"}, as a malloc()ed string c-client frees; NULL for a URL this
+   client cannot follow. Alpine's referral callback (url_imap_folder())
+   makes the same name: no /ssl, /tls or /notls, which the URL cannot
+   say, so c-client opens it in cleartext and starts TLS only if the
+   server offers STARTTLS; no mailbox, so c-client opens INBOX. */
 static char *url_to_mailbox(const char *url)
 {
 	const char *p, *auth, *at, *end;
@@ -93,8 +100,7 @@ static char *url_to_mailbox(const char *url)
 		auth = at;
 	user = url_decode(p, auth - p);
 	server = url_decode(at + 1, end - (at + 1));
-	snprintf(mailbox, sizeof(mailbox), "{%s/imap/notls/user=\"%s\"}INBOX",
-		 server, user);
+	snprintf(mailbox, sizeof(mailbox), "{%s/user=\"%s\"}", server, user);
 	free(user);
 	free(server);
 	return cpystr(mailbox);
@@ -115,22 +121,37 @@ static char *referral_callback(MAILSTREAM *stream, char *url, long code)
 	return next;
 }
 
+/* How c-client secured the connection of an open stream, from the flags
+   it puts into the stream's name. */
+static const char *stream_tls(const NETMBX *mb)
+{
+	return mb->sslflag ? "implicit" : mb->tlsflag ? "starttls" : "none";
+}
+
 int main(int argc, char *argv[])
 {
 	MAILSTREAM *stream;
 	NETMBX mb;
 	char mailbox[MAILTMPLEN];
-	bool use_login = argc > 1 && strcmp(argv[1], "--login") == 0;
+	const char *flags = "/notls";
+	bool use_login = false;
 	unsigned int i;
 	int ret = 1;
 
-	if (use_login) {
-		argc--;
-		argv++;
+	for (; argc > 1 && strncmp(argv[1], "--", 2) == 0; argc--, argv++) {
+		if (strcmp(argv[1], "--login") == 0) {
+			use_login = true;
+		} else if (strcmp(argv[1], "--flags") == 0 && argc > 2) {
+			flags = argv[2];
+			argc--;
+			argv++;
+		} else {
+			argc = 0;
+		}
 	}
 	if (argc != 5) {
 		fprintf(stderr, "usage: cclient-follow [--login] "
-			"HOST PORT USER PASSWORD\n");
+			"[--flags FLAGS] HOST PORT USER PASSWORD\n");
 		return 2;
 	}
 	password = argv[4];
@@ -151,7 +172,7 @@ int main(int argc, char *argv[])
 	mail_parameters(NIL, SET_IMAPREFERRAL, (void *)referral_callback);
 
 	snprintf(mailbox, sizeof(mailbox),
-		 "{%s:%s/imap/notls/user=\"%s\"}INBOX", argv[1], argv[2],
+		 "{%s:%s/imap%s/user=\"%s\"}INBOX", argv[1], argv[2], flags,
 		 argv[3]);
 	printf("opening: %s\n", mailbox);
 	fflush(stdout);
@@ -160,8 +181,8 @@ int main(int argc, char *argv[])
 		printf("not opened\n");
 	} else {
 		mail_valid_net_parse(stream->mailbox, &mb);
-		printf("opened: host=%s port=%lu user=%s mailbox=%s\n",
-		       mb.host, mb.port, mb.user, mb.mailbox);
+		printf("opened: host=%s port=%lu user=%s mailbox=%s tls=%s\n",
+		       mb.host, mb.port, mb.user, mb.mailbox, stream_tls(&mb));
 		ret = 0;
 	}
 	printf("password prompts: %u\n", login_count);

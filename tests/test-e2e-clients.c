@@ -97,8 +97,8 @@ START_TEST(test_cclient_follows_referral)
 					follows[_i].url_user,
 					login ? "*" : "PLAIN", e2e.port_b);
 	char *opened = harness_printf("opened: host=" E2E_IP " port=%s "
-				      "user=%s mailbox=INBOX\n", e2e.port_b,
-				      follows[_i].b_user);
+				      "user=%s mailbox=INBOX tls=none\n",
+				      e2e.port_b, follows[_i].b_user);
 	char *total = harness_printf("password prompts: %u\n",
 				     follows[_i].prompts_a + 1);
 
