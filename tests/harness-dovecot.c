@@ -50,24 +50,74 @@ static bool has_protocol(const struct dc_server *srv, const char *protocol)
 	return false;
 }
 
+/* REFERRAL_VALGRIND (harness-dovecot.h): the settings, inside a login
+   service's block, that run its processes under memcheck; "" without it.
+   - The master execs the executable line split at spaces, after setting
+     the process's limits but without dropping privileges or chrooting
+     (drop_privileges() in master/service-process.c, 2.3 and 2.4 alike):
+     the login process does that itself, after valgrind has started and
+     opened its log as root. The harness's login services never chroot
+     anyway, so valgrind and the plugin's debug info stay readable.
+   - vsz_limit is the process's address space limit (256 MB for login
+     services), far too small for valgrind's own mappings.
+   - GDB=1 keeps Dovecot's module_dir_unload() from dlclose()ing the
+     plugins (lib/module-dir.c): the stacks of blocks a plugin leaked
+     keep its function names instead of "???". Nothing else reads it in
+     Debian's (non-DEBUG) build. The master passes its children only the
+     environment its settings name, so env sets it after the master's
+     exec.
+   - --vgdb=no: valgrind's gdbserver FIFOs would be made in /tmp as root
+     and left behind by the process, which cannot remove them once it
+     runs as dovenull.
+   - Only definitely lost blocks count as errors: Dovecot frees little
+     of what lives until exit, and a block lost only through a lost one
+     is that one's leak. */
+static char *valgrind_settings(const struct dc_server *srv,
+			       const char *service)
+{
+	const char *dir = getenv("REFERRAL_VALGRIND");
+	const char *reuse_env = getenv("REFERRAL_VALGRIND_REUSE");
+	bool reuse = reuse_env != NULL && *reuse_env != '\0';
+
+	if (dir == NULL || *dir == '\0')
+		return harness_printf("%s", "");
+	return harness_printf(
+		"  executable = /usr/bin/env GDB=1 " VALGRIND_BINARY
+		" --tool=memcheck --leak-check=full"
+		" --show-leak-kinds=definite --errors-for-leak-kinds=definite"
+		" --num-callers=40 --vgdb=no"
+		" --suppressions=%s/tests/valgrind-dovecot.supp"
+		" --log-file=%s/%s.%s.%%p.log " DOVECOT_LIBEXEC_DIR "/%s\n"
+		"  vsz_limit = %s\n"
+		"%s%s%s", TOP_SRCDIR, dir, srv->name, service, service,
+		dc_syntax_vsz_unlimited(), reuse ? "  " : "",
+		reuse ? dc_syntax_login_reuse() : "", reuse ? "\n" : "");
+}
+
 /* The login service of a protocol, listening on port (or on none, when
    the protocol is not enabled: the default ports are never used). */
 static char *login_service(const struct dc_server *srv, const char *protocol,
 			   const char *service, const char *listener,
 			   const char *tls_listener, in_port_t port)
 {
-	return harness_printf(
+	char *valgrind = valgrind_settings(srv, service);
+	char *conf;
+
+	conf = harness_printf(
 		"service %s {\n"
 		"  chroot =\n"
+		"%s"
 		"  inet_listener %s {\n"
 		"    port = %u\n"
 		"  }\n"
 		"%s%s%s"
-		"}\n", service, listener,
+		"}\n", service, valgrind, listener,
 		has_protocol(srv, protocol) ? port : 0,
 		tls_listener == NULL ? "" : "  inet_listener ",
 		tls_listener == NULL ? "" : tls_listener,
 		tls_listener == NULL ? "" : " {\n    port = 0\n  }\n");
+	free(valgrind);
+	return conf;
 }
 
 static void write_config(struct dc_server *srv, const char *extra_config)

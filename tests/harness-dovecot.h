@@ -28,6 +28,16 @@ struct dc_server {
 
 #define DC_ALL_PROTOCOLS "imap pop3 submission sieve"
 
+/* With REFERRAL_VALGRIND=<dir> in the environment (scripts/valgrind),
+   every login service of every instance runs its processes under
+   valgrind's memcheck, each process logging to
+   <dir>/<server name>.<service>.<pid>.log (dir without spaces: the
+   master splits the executable line at them), with the suppressions of
+   tests/valgrind-dovecot.supp. REFERRAL_VALGRIND_REUSE=1 adds
+   dc_syntax_login_reuse(): one process per service serves every
+   connection, where Dovecot's default is a process per connection, each
+   of which valgrind takes a second or two to start. */
+
 /* Prepare dir <root>/<name> and pick the ports, so the passdb and the
    configuration can name them before the start. */
 void dc_server_init(struct dc_server *srv, const char *root,

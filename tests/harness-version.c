@@ -101,6 +101,11 @@ const char *dc_syntax_login_reuse(void)
 		"service_count = 0";
 }
 
+const char *dc_syntax_vsz_unlimited(void)
+{
+	return dc_syntax_24() ? "unlimited" : "0";
+}
+
 char *dc_syntax_vars(const char *text)
 {
 	char *result;

@@ -31,6 +31,9 @@ char *dc_syntax_mail_plugins(const char *plugins, const char *dir);
 /* The setting, inside a service block, that lets one login process serve
    connections until it is stopped (Dovecot's "high-performance mode"). */
 const char *dc_syntax_login_reuse(void);
+/* The value of a service's vsz_limit that sets no limit: "0" (2.3) or
+   "unlimited" (2.4, which refuses 0). */
+const char *dc_syntax_vsz_unlimited(void);
 /* text with 2.3's %u and %d in this version's spelling (2.4:
    %{user}, %{user|domain}); "%%" stays as it is. */
 char *dc_syntax_vars(const char *text);
