@@ -10,7 +10,7 @@ REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	dovecot-pop3d dovecot-submissiond dovecot-managesieved dovecot-sieve
 	php-cli php-net-sieve libssl-dev openssl python3
 	build-essential dpkg-dev debhelper dh-autoreconf fakeroot lintian
-	gnuplot-nox)
+	gnuplot-nox valgrind)
 if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
 	REFERRAL_PACKAGES+=(libc-client2007e-dev)
 fi
