@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #define READ_TIMEOUT_MSECS 10000
+/* Under valgrind (REFERRAL_VALGRIND, harness-dovecot.h) a login process
+   takes seconds to start, the first one of a run on a busy machine more
+   than READ_TIMEOUT_MSECS. */
+#define VALGRIND_READ_TIMEOUT_MSECS 60000
 
 static void transcript_add(char **transcript, size_t *transcript_len,
 			   const char *line)
@@ -149,6 +153,14 @@ bool imap_send_line(struct imap_conn *conn, const char *line)
 	return ret;
 }
 
+static int read_timeout_msecs(void)
+{
+	const char *valgrind = getenv("REFERRAL_VALGRIND");
+
+	return valgrind != NULL && *valgrind != '\0' ?
+		VALGRIND_READ_TIMEOUT_MSECS : READ_TIMEOUT_MSECS;
+}
+
 /* Wait for input; returns bytes read, 0 on EOF, -1 on timeout/error. */
 static ssize_t fill_buffer(struct imap_conn *conn, int timeout_msecs)
 {
@@ -176,7 +188,7 @@ char *imap_read_line(struct imap_conn *conn)
 					   &conn->transcript_len, line);
 			return line;
 		}
-		if (fill_buffer(conn, READ_TIMEOUT_MSECS) <= 0) {
+		if (fill_buffer(conn, read_timeout_msecs()) <= 0) {
 			printf("[%s] (connection closed or silent)\n",
 			       conn->name);
 			return NULL;
