@@ -25,6 +25,10 @@ struct referral_client {
 	/* IMAP suggest mode: the tagged OK [REFERRAL ...] was written, so
 	   the command is answered, whatever happens to the login now. */
 	bool login_referral_sent:1;
+
+	/* set by referral_client_end(): the connection ends soon */
+	struct timeout *to_end;
+	const char *end_reason;
 };
 
 extern MODULE_CONTEXT_DEFINE(referral_login_module, &login_module_register);
@@ -58,6 +62,14 @@ void referral_log_sent(struct client *client,
 /* With auth_debug=yes: the parsed fields and the decision. */
 void referral_debug(struct client *client, const struct referral_fields *fields,
 		    const char *decision);
+
+/* End the connection (destroy the client with reason) once the auth
+   reply's callback that calls this has returned, before any further input
+   is read (referral-login-end.c). */
+void referral_client_end(struct client *client, const char *reason);
+/* Install the overrides that referral_client_end() needs into v (the
+   protocols that call it). */
+void referral_end_client_allocated(struct client_vfuncs *v);
 
 /* Install the protocol's overrides into v (client_allocated time). */
 void referral_imap_client_allocated(struct client_vfuncs *v);

@@ -116,12 +116,7 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 	client_send_raw(client, t_strconcat(referral_imap_bye_line(reply.text),
 					    "\r\n", NULL));
 	referral_imap_send_tagged(client, "NO", reply.resp_code, reply.text);
-	/* Safe here, as in Dovecot's own failure paths under the same
-	   callback: the login code holds a reference to the client until
-	   its SASL callback returns, and looks only at client->destroyed
-	   after this. client_destroy() flushes the corked output before it
-	   closes the socket. */
-	client_destroy(client, REFERRAL_DISCONNECT_REASON);
+	referral_client_end(client, REFERRAL_DISCONNECT_REASON);
 }
 
 /* Make the post-login imap process answer the login untagged: it writes
@@ -262,4 +257,5 @@ void referral_imap_client_allocated(struct client_vfuncs *v)
 {
 	v->auth_result = referral_imap_auth_result;
 	v->sasl_check_login = referral_imap_sasl_check_login;
+	referral_end_client_allocated(v);
 }

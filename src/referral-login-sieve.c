@@ -39,7 +39,7 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 	referral_debug(client, fields, "BYE (REFERRAL) sent");
 	client_send_raw(client, line);
 	referral_client_mark_referred(client);
-	client_destroy(client, t_strconcat("Referred to ", url, NULL));
+	referral_client_end(client, t_strconcat("Referred to ", url, NULL));
 }
 
 static void
@@ -60,4 +60,5 @@ referral_sieve_auth_result(struct client *client,
 void referral_sieve_client_allocated(struct client_vfuncs *v)
 {
 	v->auth_result = referral_sieve_auth_result;
+	referral_end_client_allocated(v);
 }
