@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <ifaddrs.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* The IMAP tag and SASL mechanism the printed reply lines are shown
@@ -350,17 +351,24 @@ static bool
 lookup_doveconf(const char *service, const char **output_r,
 		const char **error_r)
 {
-	const char *const argv[] = {
-		DOVECONF_BINARY, "-c",
-		master_service_get_config_path(master_service),
-		"listen", t_strconcat("service/", service, NULL), NULL
+	const char *config_path =
+		master_service_get_config_path(master_service);
+	const char *argv[] = {
+		DOVECONF_BINARY, "listen",
+		t_strconcat("service/", service, NULL), "-c", config_path, NULL
 	};
+	struct stat st;
 	string_t *output = t_str_new(2048);
 	char buf[1024];
 	ssize_t ret;
 	int fd[2], status;
 	pid_t pid;
 
+	/* Run by the doveadm service (doveadm -S, the HTTP API), doveadm
+	   reads its settings from the config socket, which doveconf cannot
+	   read: doveconf's default configuration is the server's then. */
+	if (stat(config_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		argv[3] = NULL;
 	if (pipe(fd) < 0) {
 		*error_r = t_strdup_printf("pipe() failed: %m");
 		return FALSE;
@@ -389,7 +397,9 @@ lookup_doveconf(const char *service, const char **output_r,
 	if (ret < 0)
 		*error_r = t_strdup_printf("read(%s) failed: %m", argv[0]);
 	i_close_fd(&fd[0]);
-	if (waitpid(pid, &status, 0) < 0) {
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno == EINTR)
+			continue;
 		*error_r = t_strdup_printf("waitpid(%s) failed: %m", argv[0]);
 		return FALSE;
 	}
@@ -420,8 +430,15 @@ lookup_local_add(ARRAY_TYPE(referral_local) *locals, const char *service,
 	}
 }
 
-/* "*" and "::" (or "[::]") in Dovecot's listen: every address of the
-   family that this machine's interfaces have. */
+static bool lookup_ip_is_any(const struct ip_addr *ip)
+{
+	if (ip->family == AF_INET)
+		return ip->u.ip4.s_addr == INADDR_ANY;
+	return IN6_IS_ADDR_UNSPECIFIED(&ip->u.ip6);
+}
+
+/* "*" and the unspecified addresses in Dovecot's listen: every address of
+   the family that this machine's interfaces have. */
 static void
 lookup_local_add_any(ARRAY_TYPE(referral_local) *locals, const char *service,
 		     const struct ifaddrs *ifaddrs, int family, in_port_t port)
@@ -479,13 +496,15 @@ lookup_add_listeners(struct lookup_context *ctx, const char *service,
 		if (strcmp(address, "*") == 0) {
 			lookup_local_add_any(locals, service, ifaddrs, AF_INET,
 					     listener->port);
-		} else if (strcmp(address, "::") == 0 ||
-			   strcmp(address, "[::]") == 0) {
-			lookup_local_add_any(locals, service, ifaddrs,
-					     AF_INET6, listener->port);
 		} else if (net_addr2ip(address, &ip) == 0) {
-			lookup_local_add(locals, service, &ip, NULL,
-					 listener->port);
+			/* 0.0.0.0, :: and [::] listen on every address */
+			if (lookup_ip_is_any(&ip)) {
+				lookup_local_add_any(locals, service, ifaddrs,
+						     ip.family, listener->port);
+			} else {
+				lookup_local_add(locals, service, &ip, NULL,
+						 listener->port);
+			}
 		} else if ((ret = net_gethostbyname(address, &ips,
 						    &count)) != 0) {
 			i_warning("referral lookup: loop check without %s's "

@@ -6,6 +6,7 @@
 
 #include "lib.h"
 #include "array.h"
+#include "str.h"
 #include "strfuncs.h"
 #include "referral-target.h"
 #include "referral-listeners.h"
@@ -19,6 +20,11 @@ struct listeners_parser {
 
 	/* the current inet_listener block */
 	const char *address, *port;
+	/* 2.4 prints a listen list written as a block as one too
+	   ("listen {", "<address> = yes" lines, "}"): its depth while it is
+	   open, and the addresses it says yes to */
+	unsigned int listen_depth;
+	string_t *listen_block;
 	ARRAY(struct referral_listener) found;
 	const char *error;
 };
@@ -56,6 +62,15 @@ listeners_parser_line(struct listeners_parser *parser, const char *line)
 	if (strcmp(line, "}") == 0) {
 		if (parser->depth == 0)
 			return;
+		if (parser->depth == parser->listen_depth) {
+			const char *list = str_c(parser->listen_block);
+
+			if (parser->listen_depth == 1)
+				parser->global_listen = list;
+			else
+				parser->address = list;
+			parser->listen_depth = 0;
+		}
 		if (parser->depth == parser->listener_depth) {
 			listeners_parser_end_listener(parser);
 			parser->listener_depth = 0;
@@ -69,7 +84,14 @@ listeners_parser_line(struct listeners_parser *parser, const char *line)
 		const char *const *words = t_strsplit_spaces(line, " ");
 
 		parser->depth++;
-		if (parser->depth == 1 && str_array_length(words) == 3 &&
+		if (strcmp(words[0], "listen") == 0 &&
+		    (parser->depth == 1 ||
+		     (parser->listener_depth != 0 &&
+		      parser->depth == parser->listener_depth + 1))) {
+			parser->listen_depth = parser->depth;
+			parser->listen_block = t_str_new(64);
+		} else if (parser->depth == 1 &&
+			   str_array_length(words) == 3 &&
 		    strcmp(words[0], "service") == 0 &&
 		    strcmp(words[1], parser->service) == 0) {
 			parser->service_depth = 1;
@@ -86,7 +108,12 @@ listeners_parser_line(struct listeners_parser *parser, const char *line)
 		return;
 	key = t_str_trim(t_strdup_until(line, p), " \t");
 	value = t_str_trim(p + 1, " \t");
-	if (parser->depth == 0 && strcmp(key, "listen") == 0)
+	if (parser->listen_depth != 0 && parser->depth == parser->listen_depth) {
+		if (strcmp(value, "yes") == 0) {
+			str_append(parser->listen_block, key);
+			str_append_c(parser->listen_block, ' ');
+		}
+	} else if (parser->depth == 0 && strcmp(key, "listen") == 0)
 		parser->global_listen = value;
 	else if (parser->listener_depth != 0 &&
 		 parser->depth == parser->listener_depth) {

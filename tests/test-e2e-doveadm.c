@@ -320,8 +320,8 @@ START_TEST(test_local_name_loop)
 }
 END_TEST
 
-/* listen = * stands for every IPv4 address of the machine, 127.0.0.1
-   included; an address that is not A's is no loop. doveadm reads a copy
+/* listen = * (or 0.0.0.0) stands for every IPv4 address of the machine,
+   127.0.0.1 included; an address that is not A's is no loop. doveadm reads a copy
    of A's configuration with another listen, and A's auth process. */
 START_TEST(test_listen_setting)
 {
@@ -330,6 +330,7 @@ START_TEST(test_listen_setting)
 	} cases[] = {
 		{ "*", "refused" },
 		{ "*, ::", "refused" },
+		{ "0.0.0.0", "refused" },
 		{ "127.0.0.5", "nologin" },
 	};
 	struct dc_server alt = e2e.a;
@@ -537,7 +538,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_selfref_loop, 0, 2);
 	tcase_add_test(tc, test_sieve_only_loop);
 	tcase_add_test(tc, test_local_name_loop);
-	tcase_add_loop_test(tc, test_listen_setting, 0, 3);
+	tcase_add_loop_test(tc, test_listen_setting, 0, 4);
 	tcase_add_test(tc, test_exit_status);
 	tcase_add_test(tc, test_batch_file_summary);
 	tcase_add_test(tc, test_json_parses);

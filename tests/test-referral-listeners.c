@@ -139,6 +139,12 @@ static const struct {
 	{ "", "" },
 	{ "listen = *\nservice imap-login-x {\n  inet_listener imap {\n"
 	  "    port = 143\n  }\n}\n", "" },
+	/* 2.4's block form of a list: the addresses said yes to */
+	{ "listen {\n  * = yes\n  :: = no\n  127.0.0.1 = yes\n}\n"
+	  "service imap-login {\n  inet_listener imap {\n    port = 143\n"
+	  "  }\n  inet_listener extra {\n    port = 20143\n"
+	  "    listen {\n      127.0.0.5 = yes\n    }\n  }\n}\n",
+	  "* 143,127.0.0.1 143,127.0.0.5 20143" },
 	/* CRLF line ends, tabs */
 	{ "listen = 127.0.0.1\r\nservice imap-login {\r\n"
 	  "\tinet_listener imap {\r\n\t\tport = 143\r\n\t}\r\n}\r\n",
