@@ -353,10 +353,8 @@ lookup_doveconf(const char *service, const char **output_r,
 {
 	const char *config_path =
 		master_service_get_config_path(master_service);
-	const char *argv[] = {
-		DOVECONF_BINARY, "listen",
-		t_strconcat("service/", service, NULL), "-c", config_path, NULL
-	};
+	const char *argv[6];
+	unsigned int argc = 0;
 	struct stat st;
 	string_t *output = t_str_new(2048);
 	char buf[1024];
@@ -364,11 +362,18 @@ lookup_doveconf(const char *service, const char **output_r,
 	int fd[2], status;
 	pid_t pid;
 
+	argv[argc++] = DOVECONF_BINARY;
 	/* Run by the doveadm service (doveadm -S, the HTTP API), doveadm
 	   reads its settings from the config socket, which doveconf cannot
-	   read: doveconf's default configuration is the server's then. */
-	if (stat(config_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		argv[3] = NULL;
+	   read: doveconf's default configuration is the server's then.
+	   Options first: 2.4's doveconf stops at the first setting name. */
+	if (stat(config_path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		argv[argc++] = "-c";
+		argv[argc++] = config_path;
+	}
+	argv[argc++] = "listen";
+	argv[argc++] = t_strconcat("service/", service, NULL);
+	argv[argc] = NULL;
 	if (pipe(fd) < 0) {
 		*error_r = t_strdup_printf("pipe() failed: %m");
 		return FALSE;
