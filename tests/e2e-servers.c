@@ -228,9 +228,17 @@ void e2e_assert_logs_clean(void)
 	const struct dc_server *servers[] = {
 		&e2e.a, &e2e.b, &e2e.stock, &e2e.sieve
 	};
+
+	e2e_assert_servers_clean(servers,
+				 sizeof(servers) / sizeof(servers[0]));
+}
+
+void e2e_assert_servers_clean(const struct dc_server *const *servers,
+			      unsigned int count)
+{
 	unsigned int i;
 
-	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
+	for (i = 0; i < count; i++) {
 		char *errors = dc_server_log_errors(servers[i]);
 
 		ck_assert_msg(errors == NULL, "server %s logged:\n%s",

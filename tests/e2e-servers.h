@@ -44,5 +44,8 @@ char *e2e_login_a(struct imap_conn *conn, const char *command);
 /* Fail the test if a server's log has a Panic or Fatal line, or the
    password anywhere (A runs with auth_debug=yes). */
 void e2e_assert_logs_clean(void);
+/* The same for other servers. */
+void e2e_assert_servers_clean(const struct dc_server *const *servers,
+			      unsigned int count);
 
 #endif

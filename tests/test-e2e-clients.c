@@ -386,7 +386,6 @@ END_TEST
 START_TEST(test_tls_logs)
 {
 	const struct dc_server *servers[] = { &tls.a, &tls.b, &tls.plain };
-	unsigned int i;
 
 	/* the referrals went out over TLS */
 	ck_assert(dc_server_log_wait_line(&tls.a, "Referral sent (nologin): "
@@ -395,14 +394,8 @@ START_TEST(test_tls_logs)
 	ck_assert(dc_server_log_wait_line(&tls.a, "Referral sent (login): "
 					  "imap://suggest-tls;AUTH=PLAIN@",
 					  ", TLS,"));
-	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
-		char *errors = dc_server_log_errors(servers[i]);
-
-		ck_assert_msg(errors == NULL, "server %s logged:\n%s",
-			      servers[i]->name, errors);
-		ck_assert_msg(!dc_server_log_has(servers[i], E2E_PASSWORD),
-			      "server %s logged a password", servers[i]->name);
-	}
+	e2e_assert_servers_clean(servers,
+				 sizeof(servers) / sizeof(servers[0]));
 }
 END_TEST
 
