@@ -113,20 +113,25 @@ void imap_reset(struct imap_conn *conn)
 	imap_disconnect(conn);
 }
 
-bool imap_send_raw(struct imap_conn *conn, const char *data)
+void imap_echo_sent(const char *name, const char *data)
 {
-	size_t len = strlen(data), pos = 0;
 	const char *p, *line = data;
 
-	/* echo line by line, as the client side of the conversation */
+	/* line by line, as the client side of the conversation */
 	while ((p = strstr(line, "\r\n")) != NULL) {
-		printf("[%s] C: %.*s\n", conn->name, (int)(p - line), line);
+		printf("[%s] C: %.*s\n", name, (int)(p - line), line);
 		line = p + 2;
 	}
 	if (*line != '\0')
-		printf("[%s] C: %s\n", conn->name, line);
+		printf("[%s] C: %s\n", name, line);
 	fflush(stdout);
+}
 
+bool imap_send_raw(struct imap_conn *conn, const char *data)
+{
+	size_t len = strlen(data), pos = 0;
+
+	imap_echo_sent(conn->name, data);
 	while (pos < len) {
 		ssize_t ret = send(conn->fd, data + pos, len - pos,
 				   MSG_NOSIGNAL);

@@ -51,11 +51,13 @@ bool imap_is_closed(struct imap_conn *conn, unsigned int msecs);
 
 /* What the cleartext client here and the TLS one (harness-tls.h) share:
    take the next whole line, without its CRLF (malloc()ed), out of what
-   was received (NULL while it is incomplete); and echo a received line
-   to stdout as "[name] S: ..." and add it to a transcript. */
+   was received (NULL while it is incomplete); echo a received line to
+   stdout as "[name] S: ..." and add it to a transcript; and echo what is
+   sent as "[name] C: ..." lines. */
 char *imap_buf_take_line(char *buf, size_t *buf_len);
 void imap_line_received(const char *name, char **transcript,
 			size_t *transcript_len, const char *line);
+void imap_echo_sent(const char *name, const char *data);
 
 /* "AUTHENTICATE PLAIN <base64 of \0user\0pass>" (malloc()ed). */
 char *imap_authenticate_plain_cmd(const char *user, const char *pass);

@@ -227,16 +227,7 @@ static bool send_all(struct tls_conn *conn, const char *data, size_t len)
 
 bool tls_send_raw(struct tls_conn *conn, const char *data)
 {
-	const char *p, *line = data;
-
-	/* echo line by line, as the client side of the conversation */
-	while ((p = strstr(line, "\r\n")) != NULL) {
-		printf("[%s] C: %.*s\n", conn->name, (int)(p - line), line);
-		line = p + 2;
-	}
-	if (*line != '\0')
-		printf("[%s] C: %s\n", conn->name, line);
-	fflush(stdout);
+	imap_echo_sent(conn->name, data);
 	return send_all(conn, data, strlen(data));
 }
 
