@@ -79,6 +79,16 @@ static void teardown(void)
 enum tls_mode { MODE_IMAPS, MODE_STARTTLS };
 static const char *const mode_names[] = { "imaps", "STARTTLS" };
 
+/* The next line from the server is expected, exactly. */
+static void assert_next_line(struct tls_conn *conn, const char *expected)
+{
+	char *line = tls_read_line(conn);
+
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, expected);
+	free(line);
+}
+
 /* Connect to A's IMAP over TLS, the greeting read (and STARTTLS done). */
 static void imap_tls_connect(struct tls_conn *conn, enum tls_mode mode)
 {
@@ -89,8 +99,7 @@ static void imap_tls_connect(struct tls_conn *conn, enum tls_mode mode)
 				      imaps_port, true));
 		line = tls_read_line(conn);
 		ck_assert_ptr_nonnull(line);
-		ck_assert_msg(harness_starts_with(line, "* OK "),
-			      "greeting: %s", line);
+		e2e_assert_starts(line, "* OK ");
 		free(line);
 		return;
 	}
@@ -105,7 +114,7 @@ static void imap_tls_connect(struct tls_conn *conn, enum tls_mode mode)
 	free(line);
 	line = tls_command(conn, "a", "STARTTLS");
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(harness_starts_with(line, "a OK "), "got: %s", line);
+	e2e_assert_starts(line, "a OK ");
 	free(line);
 	ck_assert(tls_start(conn));
 }
@@ -122,8 +131,7 @@ START_TEST(test_cleartext_login_refused)
 	free(tls_read_line(&conn));
 	reply = tls_command(&conn, "b", "LOGIN moved " PASSWORD);
 	ck_assert_ptr_nonnull(reply);
-	ck_assert_msg(harness_starts_with(reply, "b NO [PRIVACYREQUIRED] "),
-		      "got: %s", reply);
+	e2e_assert_starts(reply, "b NO [PRIVACYREQUIRED] ");
 	ck_assert_ptr_null(strstr(conn.transcript, "[REFERRAL"));
 	free(reply);
 	tls_disconnect(&conn);
@@ -133,19 +141,12 @@ END_TEST
 START_TEST(test_nologin_referral)
 {
 	struct tls_conn conn;
-	char *line;
 
 	imap_tls_connect(&conn, _i);
 	ck_assert(tls_send_line(&conn, "b LOGIN moved " PASSWORD));
-	line = tls_read_line(&conn);
-	ck_assert_ptr_nonnull(line);
-	ck_assert_str_eq(line, "* BYE Try this server instead.");
-	free(line);
-	line = tls_read_line(&conn);
-	ck_assert_ptr_nonnull(line);
-	ck_assert_str_eq(line, "b NO [REFERRAL " NOLOGIN_URL "] "
+	assert_next_line(&conn, "* BYE Try this server instead.");
+	assert_next_line(&conn, "b NO [REFERRAL " NOLOGIN_URL "] "
 			 "Try this server instead.");
-	free(line);
 	ck_assert(tls_is_closed(&conn, 2000));
 	tls_disconnect(&conn);
 }
@@ -158,24 +159,20 @@ START_TEST(test_suggest_login)
 
 	imap_tls_connect(&conn, _i);
 	ck_assert(tls_send_line(&conn, "b LOGIN suggest " PASSWORD));
-	line = tls_read_line(&conn);
-	ck_assert_ptr_nonnull(line);
-	ck_assert_str_eq(line, "b OK [REFERRAL " SUGGEST_URL "] "
+	assert_next_line(&conn, "b OK [REFERRAL " SUGGEST_URL "] "
 			 "Logged in, but you should use this server instead.");
-	free(line);
 	line = tls_read_line(&conn);
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(harness_starts_with(line, "* OK [CAPABILITY IMAP4rev1 "),
-		      "got: %s", line);
+	e2e_assert_starts(line, "* OK [CAPABILITY IMAP4rev1 ");
 	free(line);
 	/* logged in here, over the relay of imap-login */
 	line = tls_command(&conn, "c", "SELECT INBOX");
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(harness_starts_with(line, "c OK "), "got: %s", line);
+	e2e_assert_starts(line, "c OK ");
 	free(line);
 	line = tls_command(&conn, "d", "LOGOUT");
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(harness_starts_with(line, "d OK "), "got: %s", line);
+	e2e_assert_starts(line, "d OK ");
 	free(line);
 	tls_disconnect(&conn);
 }
@@ -238,7 +235,7 @@ START_TEST(test_sieve_referral_after_starttls)
 	ck_assert(tls_send_line(&conn, "STARTTLS"));
 	line = tls_read_line(&conn);
 	ck_assert_ptr_nonnull(line);
-	ck_assert_msg(harness_starts_with(line, "OK "), "got: %s", line);
+	e2e_assert_starts(line, "OK ");
 	free(line);
 	ck_assert(tls_start(&conn));
 	/* RFC 5804: the capabilities again, now with the SASL mechanisms */
@@ -251,11 +248,8 @@ START_TEST(test_sieve_referral_after_starttls)
 	cmd = harness_printf("AUTHENTICATE \"PLAIN\" \"%s\"",
 			     strrchr(auth, ' ') + 1);
 	ck_assert(tls_send_line(&conn, cmd));
-	line = tls_read_line(&conn);
-	ck_assert_ptr_nonnull(line);
-	ck_assert_str_eq(line, "BYE (REFERRAL \"sieve://imap2.example.com\") "
+	assert_next_line(&conn, "BYE (REFERRAL \"sieve://imap2.example.com\") "
 			 "\"Try this server instead.\"");
-	free(line);
 	ck_assert(tls_is_closed(&conn, 2000));
 	free(cmd);
 	free(auth);
