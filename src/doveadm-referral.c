@@ -86,6 +86,32 @@ static const char *lookup_target_str(const struct referral_target *target)
 	return str_c(str);
 }
 
+/* referral_target_resolve() against locals, the listeners of the
+   protocol's login service: on refusal, the user's mode becomes refused
+   and the first refusal its error. */
+static bool
+lookup_resolve(const ARRAY_TYPE(referral_local) *locals,
+	       const struct referral_fields *fields, in_port_t default_port,
+	       const char *user, struct referral_target *target_r,
+	       const char **dest_user_r, struct lookup_result *result_r)
+{
+	const struct referral_local *local;
+	const char *field, *error;
+	unsigned int count;
+
+	/* array_get(): there may be none */
+	local = array_get(locals, &count);
+	if (referral_target_resolve(fields, default_port, user, local, count,
+				    target_r, dest_user_r, &field, &error))
+		return TRUE;
+	result_r->mode = LOOKUP_MODE_REFUSED;
+	if (result_r->error == NULL) {
+		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
+					      NULL);
+	}
+	return FALSE;
+}
+
 static void
 lookup_imap(struct lookup_context *ctx, const char *user,
 	    const struct referral_fields *fields,
@@ -93,18 +119,11 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 {
 	struct referral_target target;
 	struct referral_imap_reply login, authenticate;
-	const char *dest_user, *field, *error, *result;
-	unsigned int locals_count;
-	/* array_get(): there may be none */
-	const struct referral_local *locals =
-		array_get(&ctx->imap_locals, &locals_count);
+	const char *dest_user, *result;
 
-	if (!referral_target_resolve(fields, REFERRAL_IMAP_DEFAULT_PORT, user,
-				     locals, locals_count,
-				     &target, &dest_user, &field, &error)) {
-		result_r->mode = LOOKUP_MODE_REFUSED;
-		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
-					      NULL);
+	if (!lookup_resolve(&ctx->imap_locals, fields,
+			    REFERRAL_IMAP_DEFAULT_PORT, user, &target,
+			    &dest_user, result_r)) {
 		/* suggest mode: a normal login, nothing of ours to show */
 		if (fields->nologin) {
 			result_r->imap_login = referral_imap_tagged_line(
@@ -139,21 +158,13 @@ lookup_sieve(struct lookup_context *ctx, const char *user,
 	     struct lookup_result *result_r)
 {
 	struct referral_target target;
-	const char *dest_user, *field, *error, *url;
-	unsigned int locals_count;
-	const struct referral_local *locals =
-		array_get(&ctx->sieve_locals, &locals_count);
+	const char *dest_user, *url;
 
-	if (!referral_target_resolve(fields, REFERRAL_SIEVE_DEFAULT_PORT, user,
-				     locals, locals_count,
-				     &target, &dest_user, &field, &error)) {
+	if (!lookup_resolve(&ctx->sieve_locals, fields,
+			    REFERRAL_SIEVE_DEFAULT_PORT, user, &target,
+			    &dest_user, result_r)) {
 		string_t *reply = t_str_new(128);
 
-		result_r->mode = LOOKUP_MODE_REFUSED;
-		if (result_r->error == NULL) {
-			result_r->error = t_strconcat(
-				REFERRAL_REFUSED_PREFIX, error, NULL);
-		}
 		/* Dovecot's failure reply, as managesieve-login quotes it */
 		str_append(reply, "NO ");
 		referral_sieve_append_string(reply, REFERRAL_UNAVAILABLE_TEXT);
