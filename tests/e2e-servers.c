@@ -48,6 +48,8 @@ static void create_passdb(const char *db)
 		   B, and a destuser B knows */
 		{ .user = "suggestb", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb },
+		{ .user = "suggestalert", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_IP, .port = pb, .alert = "Y" },
 		{ .user = "renamedb", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb, .destuser = "bob@example.com",
 		  .nologin = "Y" },
@@ -214,6 +216,17 @@ const char *e2e_b_hostport(void)
 
 	snprintf(hostport, sizeof(hostport), E2E_IP ":%s", e2e.port_b);
 	return hostport;
+}
+
+const char *e2e_b_default_reason(bool logged_in)
+{
+	static char reason[160];
+
+	snprintf(reason, sizeof(reason), "%s Please change your mail "
+		 "account's IMAP server to " E2E_IP " (port %s).",
+		 logged_in ? "Logged in, but your mailbox has moved." :
+		 "Your mailbox has moved.", e2e.port_b);
+	return reason;
 }
 
 char *e2e_login_a(struct imap_conn *conn, const char *command)
