@@ -220,12 +220,11 @@ const char *e2e_b_hostport(void)
 
 const char *e2e_b_default_reason(bool logged_in)
 {
-	static char reason[160];
+	static char *reason;
 
-	snprintf(reason, sizeof(reason), "%s Please change your mail "
-		 "account's IMAP server to " E2E_IP " (port %s).",
-		 logged_in ? "Logged in, but your mailbox has moved." :
-		 "Your mailbox has moved.", e2e.port_b);
+	/* B's port is new with every set-up */
+	free(reason);
+	reason = imap_default_reason(logged_in, E2E_IP, e2e.b.imap_port);
 	return reason;
 }
 

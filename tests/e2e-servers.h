@@ -40,8 +40,8 @@ void e2e_servers_teardown(void);
 const char *e2e_b_hostport(void);
 
 /* The plugin's default reason for a user referred to B under the name
-   it logged in with: nologin, or suggest mode when logged_in (static
-   buffer). */
+   it logged in with: nologin, or suggest mode when logged_in (valid until
+   the next call). */
 const char *e2e_b_default_reason(bool logged_in);
 
 /* Connect to A and send one login command ("b <command>"); returns the
