@@ -129,30 +129,34 @@ bool referral_reason_expand(const char *template,
 	const char *p, *end, *name, *value;
 
 	for (p = template; *p != '\0'; p++) {
-		if (*p != '%') {
+		if ((p[0] == '%' && p[1] == '%') ||
+		    (p[0] == '{' && p[1] == '{')) {
 			str_append_c(str, *p);
-			continue;
-		}
-		if (p[1] == '%') {
-			str_append_c(str, '%');
 			p++;
 			continue;
 		}
-		if (p[1] != '{') {
-			*error_r = "'%' must be followed by '{' or '%'";
+		if (p[0] == '%' && p[1] == '{') {
+			*error_r = "%{...} is Dovecot's variable syntax, "
+				"which this setting does not use: write {host}, "
+				"{port}, {user}, {login_user} or {protocol}";
 			return FALSE;
 		}
-		end = strchr(p + 2, '}');
+		if (*p != '{') {
+			str_append_c(str, *p);
+			continue;
+		}
+		end = strchr(p + 1, '}');
 		if (end == NULL) {
-			*error_r = "'%{' without '}'";
+			*error_r = "'{' without '}' (write {{ for a '{')";
 			return FALSE;
 		}
-		name = t_strdup_until(p + 2, end);
+		name = t_strdup_until(p + 1, end);
 		value = reason_variable(params, name);
 		if (value == NULL) {
-			*error_r = t_strdup_printf("unknown variable %%{%s} "
-				"(known: host, port, user, login_user, "
-				"protocol)", str_sanitize(name, 64));
+			*error_r = t_strdup_printf("unknown variable {%s} "
+				"(known: {host}, {port}, {user}, "
+				"{login_user}, {protocol})",
+				str_sanitize(name, 64));
 			return FALSE;
 		}
 		str_append(str, value);

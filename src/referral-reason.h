@@ -51,12 +51,14 @@ void referral_reason_params_set(struct referral_reason_params *params_r,
    user name is passdb data). Allocated from the data stack. */
 const char *referral_reason_default(const struct referral_reason_params *params);
 
-/* An administrator's default reason: template with %{host}, %{port},
-   %{user}, %{login_user} and %{protocol} replaced by params' values and
-   %% by %. Returns the sanitised text in result_r (the built-in default
-   when nothing is left of it), or FALSE with error_r for an unknown
-   variable, a '%' followed by neither '{' nor '%', or an unclosed '{'.
-   Allocated from the data stack. */
+/* An administrator's default reason: template with {host}, {port},
+   {user}, {login_user} and {protocol} replaced by params' values, {{ by {
+   and %% by %. Not Dovecot's %{...}: Dovecot 2.3's mail processes expand
+   those in every plugin {} setting and fail on variables they do not
+   know, so a literal % is written %% there, and is one here too. Returns
+   the sanitised text in result_r (the built-in default when nothing is
+   left of it), or FALSE with error_r for an unknown variable, a '{'
+   without '}', or a %{ (Dovecot's syntax, a likely mistake). Allocated from the data stack. */
 bool referral_reason_expand(const char *template,
 			    const struct referral_reason_params *params,
 			    const char **result_r, const char **error_r);

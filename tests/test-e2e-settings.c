@@ -24,9 +24,9 @@
 #define IP "127.0.0.1"
 #define PASSWORD "Pw-settings"
 #define NOLOGIN_TEMPLATE \
-	"Moved: use %{host}, port %{port}, as %{user} (not %{login_user}), " \
-	"%{protocol}. 100%% sure."
-#define SUGGEST_TEMPLATE "Please switch to %{host} soon."
+	"Moved: use {host}, port {port}, as {user} (not {login_user}), " \
+	"{protocol}. 100%% sure."
+#define SUGGEST_TEMPLATE "Please switch to {host} soon."
 
 static char *root, *passdb;
 static struct dc_server srv;
@@ -124,14 +124,26 @@ START_TEST(test_nologin_template)
 }
 END_TEST
 
+/* The session works: on 2.3 the mail process expands plugin {}
+   settings with its own variables, and must not stumble on ours. */
 START_TEST(test_suggest_template)
 {
-	char *reply = login("suggest");
+	struct imap_conn conn;
+	char *reply;
 
+	ck_assert(imap_connect(&conn, srv.name, IP, srv.imap_port));
+	reply = imap_command(&conn, "b", "LOGIN suggest " PASSWORD);
+	ck_assert_ptr_nonnull(reply);
 	ck_assert_str_eq(reply, "b OK [REFERRAL imap://suggest;AUTH=*@"
 			 "imap2.example.com/] Please switch to "
 			 "imap2.example.com soon.");
 	free(reply);
+	reply = imap_command(&conn, "c", "SELECT INBOX");
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_msg(strncmp(reply, "c OK ", 5) == 0, "got: %s", reply);
+	free(reply);
+	imap_disconnect(&conn);
+	ck_assert(!dc_server_log_has(&srv, "Error"));
 }
 END_TEST
 
@@ -171,7 +183,7 @@ END_TEST
    setting and the problem. Then the valid one again, after a reload. */
 START_TEST(test_invalid_template_and_reload)
 {
-	char *conf = server_config("Moved to %{hostname}.", NULL);
+	char *conf = server_config("Moved to {hostname}.", NULL);
 
 	dc_server_reload(&srv, conf);
 	free(conf);
@@ -181,8 +193,8 @@ START_TEST(test_invalid_template_and_reload)
 		"bob@example.com)."));
 	ck_assert(dc_server_log_wait(&srv, "referral: Invalid "
 		"referral_reason_nologin setting, the built-in default reason "
-		"is used: unknown variable %{hostname} (known: host, port, "
-		"user, login_user, protocol)"));
+		"is used: unknown variable {hostname} (known: {host}, {port}, "
+		"{user}, {login_user}, {protocol})"));
 	/* without a suggest template: the built-in one */
 	ck_assert(login_reply_becomes("suggest", "b OK [REFERRAL "
 		"imap://suggest;AUTH=*@imap2.example.com/] Logged in, but your "

@@ -85,19 +85,24 @@ static const struct referral_reason_params expand_params = {
 	"alice"
 };
 
-/* An administrator's template: the variables, %%, and a result as safe
-   as a passdb reason. */
+/* An administrator's template: the variables, {{ and %%, and a result
+   as safe as a passdb reason. */
 static const struct {
 	const char *template, *out;
 } expand_cases[] = {
-	{ "Moved to %{host}:%{port} as %{user} (was %{login_user}, %{protocol}).",
+	{ "Moved to {host}:{port} as {user} (was {login_user}, {protocol}).",
 	  "Moved to imap2.example.com:1143 as bob@example.com (was alice, "
 	  "IMAP)." },
-	{ "100%% moved", "100% moved" },
-	{ "%{host}%{host}", "imap2.example.comimap2.example.com" },
+	/* %% is what Dovecot 2.3's plugin {} needs for a %; a lone % and a
+	   lone } are text */
+	{ "100%% moved, 50% done}", "100% moved, 50% done}" },
+	{ "{{host} is {host}", "{host} is imap2.example.com" },
+	{ "{host}{host}", "imap2.example.comimap2.example.com" },
+	/* a lone % is text, even before a letter */
+	{ "%u moved", "%u moved" },
 	{ "no variables", "no variables" },
 	/* a multi-line setting or a hostile one is still one line */
-	{ "Moved.\r\n* BYE %{host}", "Moved.  * BYE imap2.example.com" },
+	{ "Moved.\r\n* BYE {host}", "Moved.  * BYE imap2.example.com" },
 	/* nothing left: the built-in default */
 	{ " \t ", "Your mailbox has moved. Please change your mail account's "
 	  "IMAP server to imap2.example.com (port 1143, user name "
@@ -118,13 +123,16 @@ END_TEST
 static const struct {
 	const char *template, *error;
 } expand_errors[] = {
-	{ "%{hostname}", "unknown variable %{hostname} (known: host, port, "
-	  "user, login_user, protocol)" },
-	{ "%{host", "'%{' without '}'" },
-	{ "%u moved", "'%' must be followed by '{' or '%'" },
-	{ "moved 100%", "'%' must be followed by '{' or '%'" },
-	{ "%{}", "unknown variable %{} (known: host, port, user, login_user, "
-	  "protocol)" },
+	{ "{hostname}", "unknown variable {hostname} (known: {host}, {port}, "
+	  "{user}, {login_user}, {protocol})" },
+	{ "{host", "'{' without '}' (write {{ for a '{')" },
+	{ "a { b", "'{' without '}' (write {{ for a '{')" },
+	{ "{}", "unknown variable {} (known: {host}, {port}, {user}, "
+	  "{login_user}, {protocol})" },
+	/* Dovecot's syntax: a mistake to point out, not text to show */
+	{ "Moved to %{host}.", "%{...} is Dovecot's variable syntax, which "
+	  "this setting does not use: write {host}, {port}, {user}, "
+	  "{login_user} or {protocol}" },
 };
 
 START_TEST(test_reason_expand_error)
