@@ -123,13 +123,10 @@ lookup_reason(struct lookup_context *ctx, const struct referral_fields *fields,
 	      const char *user)
 {
 	struct referral_reason_params params;
-	const char *reason = referral_reason_sanitise(fields->reason, NULL);
 
-	if (reason != NULL)
-		return reason;
 	referral_reason_params_set(&params, protocol, !fields->nologin, target,
 				   default_port, dest_user, user);
-	return referral_default_reason(ctx->event, &params);
+	return referral_reason_choose(ctx->event, fields->reason, &params);
 }
 
 static void

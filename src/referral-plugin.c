@@ -78,14 +78,11 @@ const char *referral_reason_text(struct client *client,
 				 const char *user)
 {
 	struct referral_reason_params params;
-	const char *reason = referral_reason_sanitise(fields->reason, NULL);
 
-	if (reason != NULL)
-		return reason;
 	referral_reason_params_set(&params, protocol, !fields->nologin, target,
 				   login_binary->default_port, user,
 				   client->virtual_user);
-	return referral_default_reason(client->event, &params);
+	return referral_reason_choose(client->event, fields->reason, &params);
 }
 
 /* Answer a failed authentication whose passdb reply asked for a referral

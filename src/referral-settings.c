@@ -8,11 +8,15 @@
 #include "referral-reason.h"
 #include "referral-settings.h"
 
-const char *referral_default_reason(struct event *event,
-				    const struct referral_reason_params *params)
+const char *referral_reason_choose(struct event *event,
+				   const char *passdb_reason,
+				   const struct referral_reason_params *params)
 {
 	const char *template, *reason, *error;
 
+	reason = referral_reason_sanitise(passdb_reason, NULL);
+	if (reason != NULL)
+		return reason;
 	template = referral_reason_setting(event, params->logged_in);
 	if (template == NULL)
 		return referral_reason_default(params);

@@ -24,11 +24,12 @@ void referral_reason_settings_deinit(void);
    settings cannot be read (logged). Allocated from the data stack. */
 const char *referral_reason_setting(struct event *event, bool logged_in);
 
-/* The default reason, for a passdb reply without one: the
-   administrator's template for params (an invalid one is logged with
-   event and not used), else the built-in text. Allocated from the data
-   stack. */
-const char *referral_default_reason(struct event *event,
-				    const struct referral_reason_params *params);
+/* What the person reads: passdb_reason, sanitised, or, when it is missing
+   or empty, the default reason for params: the administrator's template
+   (an invalid one is logged with event and not used), else the built-in
+   text. Allocated from the data stack. */
+const char *referral_reason_choose(struct event *event,
+				   const char *passdb_reason,
+				   const struct referral_reason_params *params);
 
 #endif
