@@ -60,5 +60,11 @@ class JakartaLogin {
 				System.out.println("close: " + e);
 			}
 		}
+		/* store events are delivered by a daemon thread of
+		   Jakarta's: give it time to print them */
+		try {
+			Thread.sleep(500);
+		} catch (InterruptedException e) {
+		}
 	}
 }
