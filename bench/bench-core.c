@@ -10,7 +10,7 @@
 #include "lib.h"
 #include "net.h"
 #include "referral-fields.h"
-#include "referral-reason.h"
+#include "referral-imap.h"
 #include "referral-target.h"
 #include "referral-url.h"
 #include "referral-client.h"
@@ -26,7 +26,8 @@ static void one_referral(const char *const *args, const struct ip_addr *ip)
 	struct referral_fields fields;
 	struct referral_target target;
 	struct referral_local local;
-	const char *field, *error, *url, *reason;
+	struct referral_imap_reply reply;
+	const char *field, *error;
 
 	referral_fields_parse(args, &fields);
 	if (!referral_target_parse(&fields, 143, &target, &field, &error) ||
@@ -37,10 +38,10 @@ static void one_referral(const char *const *args, const struct ip_addr *ip)
 	local.port = 143;
 	if (referral_target_is_local(&target, &local))
 		i_fatal("benchmark input is local");
-	url = referral_imap_url(&target, fields.destuser, "*");
-	reason = referral_reason_sanitise(fields.reason,
-					  REFERRAL_REASON_DEFAULT_NOLOGIN);
-	if (url[0] == '\0' || reason[0] == '\0')
+	referral_imap_reply_build(&target, fields.destuser, "login",
+				  REFERRAL_IMAP_AUTH_ANY, fields.reason, FALSE,
+				  &reply);
+	if (reply.url[0] == '\0' || reply.text[0] == '\0')
 		i_fatal("empty result");
 }
 

@@ -19,7 +19,6 @@
 #include "referral-fields.h"
 #include "referral-imap.h"
 #include "referral-listeners.h"
-#include "referral-reason.h"
 #include "referral-sieve.h"
 #include "referral-target.h"
 #include "referral-url.h"
@@ -73,7 +72,8 @@ struct lookup_context {
 /* One user's answer, one field per printed column. */
 struct lookup_result {
 	enum lookup_mode mode;
-	const char *imap_target, *imap_bye, *imap_login, *imap_authenticate;
+	const char *imap_target, *imap_alert, *imap_bye;
+	const char *imap_login, *imap_authenticate;
 	const char *sieve_target, *sieve, *error;
 };
 
@@ -135,19 +135,20 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 	}
 	result_r->imap_target = lookup_target_str(&target);
 	result = fields->nologin ? "NO" : "OK";
-	referral_imap_reply_build(&target, dest_user, REFERRAL_IMAP_AUTH_ANY,
-		fields->reason, fields->nologin ?
-		REFERRAL_REASON_DEFAULT_NOLOGIN : REFERRAL_REASON_DEFAULT_LOGIN,
+	referral_imap_reply_build(&target, dest_user, user,
+		REFERRAL_IMAP_AUTH_ANY, fields->reason, !fields->nologin,
 		&login);
-	referral_imap_reply_build(&target, dest_user, LOOKUP_IMAP_MECH,
-		fields->reason, fields->nologin ?
-		REFERRAL_REASON_DEFAULT_NOLOGIN : REFERRAL_REASON_DEFAULT_LOGIN,
-		&authenticate);
+	referral_imap_reply_build(&target, dest_user, user, LOOKUP_IMAP_MECH,
+		fields->reason, !fields->nologin, &authenticate);
 	result_r->imap_login = referral_imap_tagged_line(LOOKUP_IMAP_TAG,
 		result, login.resp_code, login.text);
 	result_r->imap_authenticate = referral_imap_tagged_line(
 		LOOKUP_IMAP_TAG, result, authenticate.resp_code,
 		authenticate.text);
+	/* the untagged lines referral-login-imap.c writes before the tagged
+	   reply */
+	if (fields->nologin ? !fields->keep_open : fields->alert)
+		result_r->imap_alert = referral_imap_alert_line(login.text);
 	if (fields->nologin && !fields->keep_open)
 		result_r->imap_bye = referral_imap_bye_line(login.text);
 }
@@ -205,6 +206,7 @@ static void lookup_print(const char *user, const struct lookup_result *result)
 	doveadm_print(user);
 	doveadm_print(lookup_mode_names[result->mode]);
 	doveadm_print(result->imap_target == NULL ? "" : result->imap_target);
+	doveadm_print(result->imap_alert == NULL ? "" : result->imap_alert);
 	doveadm_print(result->imap_bye == NULL ? "" : result->imap_bye);
 	doveadm_print(result->imap_login == NULL ? "" : result->imap_login);
 	doveadm_print(result->imap_authenticate == NULL ? "" :
@@ -615,6 +617,7 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	doveadm_print_header_simple("user");
 	doveadm_print_header_simple("mode");
 	doveadm_print_header_simple("imap_target");
+	doveadm_print_header_simple("imap_alert");
 	doveadm_print_header_simple("imap_bye");
 	doveadm_print_header_simple("imap_login");
 	doveadm_print_header_simple("imap_authenticate");

@@ -44,5 +44,7 @@ void referral_fields_parse(const char *const *args,
 			fields_r->proxy = TRUE;
 		else if (field_value(arg, REFERRAL_FIELD_KEEP_OPEN) != NULL)
 			fields_r->keep_open = TRUE;
+		else if (field_value(arg, REFERRAL_FIELD_ALERT) != NULL)
+			fields_r->alert = TRUE;
 	}
 }

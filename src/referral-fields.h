@@ -4,6 +4,7 @@
 /* The plugin's own passdb field: Dovecot's fields have no "referral_"
    prefix, so it cannot be taken for one of them. */
 #define REFERRAL_FIELD_KEEP_OPEN "referral_keep_open"
+#define REFERRAL_FIELD_ALERT "referral_alert"
 
 /* The passdb extra fields a referral is made of, exactly as the auth process
    sent them (NULL when absent). Nothing here is validated yet: values are
@@ -19,12 +20,16 @@ struct referral_fields {
 	/* referral_keep_open: after an IMAP nologin referral, keep the
 	   connection open (no BYE) as before the plugin closed it */
 	bool keep_open:1;
+	/* referral_alert: in IMAP suggest mode, also send the reason as an
+	   untagged [ALERT], which clients must show to the person (RFC
+	   3501), where most ignore the tagged OK's text */
+	bool alert:1;
 };
 
 /* Pick the referral fields out of a NULL-terminated array of "key=value" or
    bare "key" strings (the auth reply's args). The returned pointers point
    into args. When a key repeats, the last one wins, as in Dovecot's own
-   parser. The flags (nologin, proxy, referral_keep_open) are set by the
+   parser. The flags (nologin, proxy, referral_keep_open, referral_alert) are set by the
    key's presence, whatever its value, as Dovecot's auth process treats
    nologin and proxy. */
 void referral_fields_parse(const char *const *args,

@@ -9,20 +9,26 @@ struct referral_imap_reply {
 	const char *url, *resp_code, *text;
 };
 
-/* Build the reply for user (as referral_target_resolve() returned it) with
-   the ;AUTH= value auth (REFERRAL_IMAP_AUTH_ANY after LOGIN, the SASL
-   mechanism after AUTHENTICATE). reason is the passdb's, sanitised here;
-   default_reason replaces a missing or empty one. Allocated from the data
-   stack. */
+/* Build the reply for user (as referral_target_resolve() returned it;
+   login_user is the name the client logged in with) with the ;AUTH=
+   value auth (REFERRAL_IMAP_AUTH_ANY after LOGIN, the SASL mechanism
+   after AUTHENTICATE). reason is the passdb's, sanitised here; a missing
+   or empty one becomes referral_reason_default()'s text, for suggest
+   mode when logged_in. Allocated from the data stack. */
 void referral_imap_reply_build(const struct referral_target *target,
-			       const char *user, const char *auth,
-			       const char *reason, const char *default_reason,
+			       const char *user, const char *login_user,
+			       const char *auth, const char *reason,
+			       bool logged_in,
 			       struct referral_imap_reply *reply_r);
 
 /* "<tag> <result> [<resp_code>] <text>", without the CRLF. Allocated from
    the data stack. */
 const char *referral_imap_tagged_line(const char *tag, const char *result,
 				      const char *resp_code, const char *text);
+/* "* OK [ALERT] <text>", without the CRLF: RFC 3501 requires clients to
+   show an ALERT's text to the person, and most clients that never follow
+   a referral do (doc/clients.md). */
+const char *referral_imap_alert_line(const char *text);
 /* "* BYE <text>", without the CRLF: what precedes the tagged NO of a
    nologin referral that closes the connection (doc/design.md). */
 const char *referral_imap_bye_line(const char *text);

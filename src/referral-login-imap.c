@@ -1,10 +1,11 @@
 /* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
 
 /* IMAP (imap-login): nologin referrals as the tagged NO of the login
-   command after an untagged BYE, then the connection closes (unless the
-   passdb says referral_keep_open); suggest-mode referrals as its tagged
-   OK, written before the connection is handed to the post-login imap
-   process (doc/design.md). */
+   command after an untagged ALERT and BYE, then the connection closes
+   (unless the passdb says referral_keep_open: the tagged NO alone);
+   suggest-mode referrals as its tagged OK (after an ALERT when the passdb
+   says referral_alert), written before the connection is handed to the
+   post-login imap process (doc/design.md). */
 
 #include "lib.h"
 #include "str.h"
@@ -13,7 +14,6 @@
 #include "imap-login-client.h"
 #include "referral-fields.h"
 #include "referral-imap.h"
-#include "referral-reason.h"
 #include "referral-target.h"
 #include "referral-url.h"
 #include "referral-client.h"
@@ -30,8 +30,7 @@
    refusal is logged) when the target is not valid. */
 static bool
 referral_imap_build(struct client *client, const struct referral_fields *fields,
-		    const char *mode, const char *default_reason,
-		    struct referral_target *target_r,
+		    const char *mode, struct referral_target *target_r,
 		    struct referral_imap_reply *reply_r)
 {
 	struct imap_client *imap_client = (struct imap_client *)client;
@@ -44,8 +43,8 @@ referral_imap_build(struct client *client, const struct referral_fields *fields,
 	   mechanism the client used, which sasl-server.c upper-cased. */
 	auth = strcasecmp(imap_client->cmd_name, "LOGIN") == 0 ?
 		REFERRAL_IMAP_AUTH_ANY : client->auth_mech_name;
-	referral_imap_reply_build(target_r, user, auth, fields->reason,
-				  default_reason, reply_r);
+	referral_imap_reply_build(target_r, user, client->virtual_user, auth,
+				  fields->reason, !fields->nologin, reply_r);
 	return TRUE;
 }
 
@@ -88,8 +87,7 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 	   failure (referral-compat.h) */
 	referral_client_mark_referred(client);
 	if (!referral_imap_build(client, fields, REFERRAL_MODE_NOLOGIN,
-				 REFERRAL_REASON_DEFAULT_NOLOGIN, &target,
-				 &reply)) {
+				 &target, &reply)) {
 		referral_debug(client, fields, "invalid target, "
 			       "NO [UNAVAILABLE] sent");
 		referral_imap_send_tagged(client, "NO", "UNAVAILABLE",
@@ -110,11 +108,15 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 	   says, unless it has seen a BYE or lost the connection. So the
 	   reply is shaped like a LOGOUT's: the BYE announces the close, the
 	   command still gets its tagged completion, which carries the
-	   referral (RFC 2221), and the connection ends (doc/design.md). */
-	referral_debug(client, fields, "BYE and NO [REFERRAL] sent, "
+	   referral (RFC 2221), and the connection ends (doc/design.md).
+	   Most clients follow no referral and show neither the BYE's nor
+	   the NO's text: the ALERT before them is what reaches the person
+	   (Thunderbird shows it, and then no login-failed dialog). */
+	referral_debug(client, fields, "ALERT, BYE and NO [REFERRAL] sent, "
 		       "disconnecting");
-	client_send_raw(client, t_strconcat(referral_imap_bye_line(reply.text),
-					    "\r\n", NULL));
+	client_send_raw(client, t_strconcat(
+		referral_imap_alert_line(reply.text), "\r\n",
+		referral_imap_bye_line(reply.text), "\r\n", NULL));
 	referral_imap_send_tagged(client, "NO", reply.resp_code, reply.text);
 	referral_client_end(client, REFERRAL_DISCONNECT_REASON);
 }
@@ -164,8 +166,7 @@ static bool referral_imap_suggest(struct client *client)
 		return TRUE;
 	}
 	if (!referral_imap_build(client, &fields, REFERRAL_MODE_LOGIN,
-				 REFERRAL_REASON_DEFAULT_LOGIN, &target,
-				 &reply)) {
+				 &target, &reply)) {
 		referral_debug(client, &fields,
 			       "invalid target, plain login");
 		return TRUE;
@@ -177,6 +178,12 @@ static bool referral_imap_suggest(struct client *client)
 	   it went out. */
 	line = referral_imap_client_line(client, "OK", reply.resp_code,
 					 reply.text);
+	if (fields.alert) {
+		/* untagged, before the tagged OK: the command's reply is
+		   still one tagged line, so pipelining is unchanged */
+		line = t_strconcat(referral_imap_alert_line(reply.text),
+				   "\r\n", line, NULL);
+	}
 	len = strlen(line);
 	rclient->login_referral_sent = TRUE;
 	if (o_stream_send(client->output, line, len) != (ssize_t)len ||
@@ -190,7 +197,9 @@ static bool referral_imap_suggest(struct client *client)
 	}
 	referral_log_sent(client, &fields, REFERRAL_MODE_LOGIN, &target,
 			  reply.url);
-	referral_debug(client, &fields, "OK [REFERRAL] sent, logging in");
+	referral_debug(client, &fields, fields.alert ?
+		       "ALERT and OK [REFERRAL] sent, logging in" :
+		       "OK [REFERRAL] sent, logging in");
 	referral_imap_untag_login_reply(client);
 	return TRUE;
 }

@@ -59,3 +59,33 @@ const char *referral_reason_sanitise(const char *reason,
 		return default_reason;
 	return str_c(str) + pos;
 }
+
+const char *referral_reason_default(const char *service, bool logged_in,
+				    const char *host, in_port_t port,
+				    in_port_t default_port, const char *user,
+				    const char *login_user)
+{
+	string_t *str = t_str_new(128);
+	bool show_port = port != default_port;
+	bool show_user = strcmp(user, login_user) != 0;
+
+	if (logged_in)
+		str_append(str, "Logged in, but your mailbox has moved.");
+	else
+		str_append(str, "Your mailbox has moved.");
+	str_printfa(str, " Please change your mail account's %s server to %s",
+		    service, host);
+	if (show_port || show_user) {
+		str_append(str, " (");
+		if (show_port)
+			str_printfa(str, "port %u", port);
+		if (show_port && show_user)
+			str_append(str, ", ");
+		if (show_user)
+			str_printfa(str, "user name %s", user);
+		str_append_c(str, ')');
+	}
+	str_append_c(str, '.');
+	/* the user name can hold any byte a passdb can */
+	return referral_reason_sanitise(str_c(str), "Your mailbox has moved.");
+}

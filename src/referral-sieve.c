@@ -59,6 +59,9 @@ const char *referral_sieve_reply(const struct referral_target *target,
 	str_append(line, ") ");
 	referral_sieve_append_string(line,
 		referral_reason_sanitise(reason,
-					 REFERRAL_REASON_DEFAULT_NOLOGIN));
+			referral_reason_default("ManageSieve", FALSE,
+				target->host, target->port,
+				REFERRAL_SIEVE_DEFAULT_PORT, user,
+				login_user)));
 	return str_c(line);
 }

@@ -48,6 +48,8 @@ static void create_passdb(const char *db)
 		   B, and a destuser B knows */
 		{ .user = "suggestb", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb },
+		{ .user = "suggestalert", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_IP, .port = pb, .alert = "Y" },
 		{ .user = "renamedb", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb, .destuser = "bob@example.com",
 		  .nologin = "Y" },
@@ -214,6 +216,16 @@ const char *e2e_b_hostport(void)
 
 	snprintf(hostport, sizeof(hostport), E2E_IP ":%s", e2e.port_b);
 	return hostport;
+}
+
+const char *e2e_b_default_reason(bool logged_in)
+{
+	static char *reason;
+
+	/* B's port is new with every set-up */
+	free(reason);
+	reason = imap_default_reason(logged_in, E2E_IP, e2e.b.imap_port);
+	return reason;
 }
 
 char *e2e_login_a(struct imap_conn *conn, const char *command)

@@ -1,6 +1,8 @@
 #ifndef E2E_SERVERS_H
 #define E2E_SERVERS_H
 
+#include <stdbool.h>
+
 #include "harness-dovecot.h"
 #include "harness-imap.h"
 
@@ -36,6 +38,11 @@ void e2e_servers_teardown(void);
 
 /* "127.0.0.1:<port of B>", for expected URLs (static buffer). */
 const char *e2e_b_hostport(void);
+
+/* The plugin's default reason for a user referred to B under the name
+   it logged in with: nologin, or suggest mode when logged_in (valid until
+   the next call). */
+const char *e2e_b_default_reason(bool logged_in);
 
 /* Connect to A and send one login command ("b <command>"); returns the
    tagged reply (malloc()ed). Fails the test if A cannot be reached. */

@@ -229,6 +229,12 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	CHECK(strlen(url) < 7 + 3 * REFERRAL_USER_MAX_LEN + 6 +
 	      3 * strlen(mech) + 1 + 2 + 253 + 6 + 1);
 
+	/* the default reason names the passdb's user: still one safe line */
+	reason = referral_reason_default("IMAP", fields.nologin, target.host,
+					 target.port, 143, user, "login");
+	check_reason(reason, NULL);
+	check_sieve_string(reason);
+
 	url = referral_sieve_url(&target, user);
 	CHECK(str_begins(url, "sieve://"));
 	CHECK(strchr(url, ';') == NULL && strchr(url, '"') == NULL);

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "harness-imap.h"
 #include "harness-net.h"
+#include "harness-proc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -273,4 +274,17 @@ char *imap_authenticate_plain_cmd(const char *user, const char *pass)
 	free(raw);
 	free(out);
 	return cmd;
+}
+
+char *imap_default_reason(bool logged_in, const char *host,
+			  unsigned int port)
+{
+	char port_str[16] = "";
+
+	if (port != 143)
+		snprintf(port_str, sizeof(port_str), " (port %u)", port);
+	return harness_printf("%s Please change your mail account's IMAP "
+			      "server to %s%s.", logged_in ?
+			      "Logged in, but your mailbox has moved." :
+			      "Your mailbox has moved.", host, port_str);
 }

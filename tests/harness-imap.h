@@ -62,4 +62,11 @@ void imap_echo_sent(const char *name, const char *data);
 /* "AUTHENTICATE PLAIN <base64 of \0user\0pass>" (malloc()ed). */
 char *imap_authenticate_plain_cmd(const char *user, const char *pass);
 
+/* The plugin's default IMAP reason (src/referral-reason.c) for a referral
+   to host:port under the login's own user name: nologin, or suggest mode
+   when logged_in. Written out here, not taken from the plugin, so that a
+   change to the wording fails the tests. malloc()ed. */
+char *imap_default_reason(bool logged_in, const char *host,
+			  unsigned int port);
+
 #endif

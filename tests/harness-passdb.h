@@ -8,6 +8,8 @@ struct passdb_user {
 	const char *host, *port, *destuser, *reason, *nologin, *proxy, *pass;
 	/* the plugin's referral_keep_open field */
 	const char *keep_open;
+	/* the plugin's referral_alert field */
+	const char *alert;
 	/* userdb_mail: the user's mail location, overriding the default */
 	const char *mail;
 };

@@ -158,22 +158,22 @@ static void assert_logged_in(unsigned int i, const char *command)
    its auth cache. _i: server. */
 START_TEST(test_chained_moved)
 {
-	char *expected, *authenticate;
+	char *expected, *authenticate, *reason;
 	unsigned int round;
 
 	authenticate = imap_authenticate_plain_cmd("moved", PASSWORD);
+	reason = imap_default_reason(false, IP, b.imap_port);
 	for (round = 0; round < 2; round++) {
 		expected = harness_printf("b NO [REFERRAL imap://moved;"
-			"AUTH=*@" IP ":%u/] Try this server instead.",
-			b.imap_port);
+			"AUTH=*@" IP ":%u/] %s", b.imap_port, reason);
 		assert_reply(_i, "LOGIN moved " PASSWORD, expected);
 		free(expected);
 		expected = harness_printf("b NO [REFERRAL imap://moved;"
-			"AUTH=PLAIN@" IP ":%u/] Try this server instead.",
-			b.imap_port);
+			"AUTH=PLAIN@" IP ":%u/] %s", b.imap_port, reason);
 		assert_reply(_i, authenticate, expected);
 		free(expected);
 	}
+	free(reason);
 	free(authenticate);
 }
 END_TEST

@@ -119,6 +119,7 @@ static void assert_value(const char *user, const char *name,
 static const char *const login_users[] = {
 	"moved", "custom", "v6", "v6port", "renamedb", "inject",
 	"longreason", "keepopen", "emptydest", "suggest", "suggestreason",
+	"suggestalert",
 	"badport", "badhost", "emptyhost", "longdest", "sieveself",
 };
 
@@ -128,29 +129,34 @@ START_TEST(test_imap_login_line_equals_real_login)
 	char *args = harness_printf("-f tab referral lookup %s", user);
 	char *cmd = harness_printf("LOGIN %s " E2E_PASSWORD, user);
 	struct imap_conn conn;
-	char *reply, *out, *login, *bye;
+	char *reply, *out, *login, *alert, *bye, *line;
 	int status;
 
 	out = lookup(args, &status);
 	login = tab_value(out, user, "imap_login");
+	alert = tab_value(out, user, "imap_alert");
 	bye = tab_value(out, user, "imap_bye");
-	ck_assert_msg(login != NULL && bye != NULL, "no row for %s", user);
+	ck_assert_msg(login != NULL && alert != NULL && bye != NULL,
+		      "no row for %s", user);
 
 	reply = e2e_login_a(&conn, cmd);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_str_eq(login, reply);
-	if (bye[0] != '\0') {
-		char *line = harness_printf("\r\n%s\r\n%s\r\n", bye, reply);
-
-		ck_assert_msg(strstr(conn.transcript, line) != NULL,
-			      "transcript lacks:\n%s", line);
-		free(line);
-	} else {
+	/* the untagged lines right before the tagged reply, as printed */
+	line = harness_printf("\r\n%s%s%s%s%s\r\n", alert,
+			      alert[0] == '\0' ? "" : "\r\n", bye,
+			      bye[0] == '\0' ? "" : "\r\n", reply);
+	ck_assert_msg(strstr(conn.transcript, line) != NULL,
+		      "transcript lacks:\n%s", line);
+	if (alert[0] == '\0')
+		ck_assert_ptr_null(strstr(conn.transcript, "[ALERT]"));
+	if (bye[0] == '\0')
 		ck_assert_ptr_null(strstr(conn.transcript, "\r\n* BYE"));
-	}
 	imap_disconnect(&conn);
+	free(line);
 	free(reply);
 	free(login);
+	free(alert);
 	free(bye);
 	free(out);
 	free(cmd);
@@ -193,12 +199,16 @@ END_TEST
 START_TEST(test_sieve_line)
 {
 	assert_value("sievemoved", "sieve", "BYE (REFERRAL \"sieve://"
-		     E2E_SIEVE_IP "\") \"Try this server instead.\"");
+		     E2E_SIEVE_IP "\") \"Your mailbox has moved. Please "
+		     "change your mail account's ManageSieve server to "
+		     E2E_SIEVE_IP ".\"");
 	assert_value("sieveport", "sieve", "BYE (REFERRAL "
 		     "\"sieve://bob%40example.com@imap2.example.com:4191\") "
 		     "\"Use \\\"imap2\\\" \\\\ now.\"");
 	assert_value("sievesame", "sieve", "BYE (REFERRAL "
-		     "\"sieve://[2001:db8::1]\") \"Try this server instead.\"");
+		     "\"sieve://[2001:db8::1]\") \"Your mailbox has moved. "
+		     "Please change your mail account's ManageSieve server to "
+		     "2001:db8::1.\"");
 }
 END_TEST
 

@@ -135,12 +135,14 @@ START_TEST(test_sqlite_example)
 {
 	assert_plain_login(&sql, "stays");
 	assert_login(&sql, "moved", "b NO [REFERRAL imap://moved;AUTH=*@"
-		     "imap2.example.com/] Try this server instead.");
+		     "imap2.example.com/] Your mailbox has moved. Please change your "
+		     "mail account's IMAP server to imap2.example.com.");
 	assert_login(&sql, "suggested", "b OK [REFERRAL imap://suggested;"
 		     "AUTH=*@imap2.example.com:1143/] Please use imap2.");
 	assert_login(&sql, "renamed", "b NO [REFERRAL imap://renamed%40"
-		     "example.com;AUTH=*@[2001:db8::25]/] Try this server "
-		     "instead.");
+		     "example.com;AUTH=*@[2001:db8::25]/] Your mailbox has moved. "
+		     "Please change your mail account's IMAP server to "
+		     "2001:db8::25 (user name renamed@example.com).");
 }
 END_TEST
 
@@ -192,13 +194,15 @@ START_TEST(test_passwd_file_example)
 {
 	assert_plain_login(&passwd_file, "stays");
 	assert_login(&passwd_file, "moved", "b NO [REFERRAL imap://moved;"
-		     "AUTH=*@imap2.example.com/] Try this server instead.");
+		     "AUTH=*@""imap2.example.com/] Your mailbox has moved. Please change your "
+		     "mail account's IMAP server to imap2.example.com.");
 	assert_login(&passwd_file, "suggested", "b OK [REFERRAL imap://"
 		     "suggested;AUTH=*@imap2.example.com:1143/] "
 		     "Please_use_imap2.example.com");
-	assert_login(&passwd_file, "renamed", "b NO [REFERRAL imap://renamed"
-		     "%40example.com;AUTH=*@[2001:db8::25]/] Try this server "
-		     "instead.");
+	assert_login(&passwd_file, "renamed", "b NO [REFERRAL imap://renamed%40"
+		     "example.com;AUTH=*@[2001:db8::25]/] Your mailbox has moved. "
+		     "Please change your mail account's IMAP server to "
+		     "2001:db8::25 (user name renamed@example.com).");
 }
 END_TEST
 

@@ -30,9 +30,9 @@ static bool ends_with(const char *str, const char *suffix)
 /* How long a test waits for the server to close after a referral. */
 #define CLOSE_WAIT_MSECS 3000
 
-/* A nologin referral as it must reach the client: "* BYE <reason>", then
-   the tagged NO with the referral and the same reason as the last line,
-   then a clean close. */
+/* A nologin referral as it must reach the client: "* OK [ALERT]
+   <reason>", "* BYE <reason>", then the tagged NO with the referral and
+   the same reason as the last line, then a clean close. */
 static void assert_referral_closes(struct imap_conn *conn, const char *reply,
 				   const char *expected)
 {
@@ -42,8 +42,8 @@ static void assert_referral_closes(struct imap_conn *conn, const char *reply,
 	ck_assert_ptr_nonnull(reason);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_str_eq(reply, expected);
-	if (asprintf(&tail, "\r\n* BYE %s\r\n%s\r\n", reason + 3,
-		     expected) < 0)
+	if (asprintf(&tail, "\r\n* OK [ALERT] %s\r\n* BYE %s\r\n%s\r\n",
+		     reason + 3, reason + 3, expected) < 0)
 		abort();
 	ck_assert_msg(ends_with(conn->transcript, tail),
 		      "transcript does not end with:\n%s", tail);
@@ -98,7 +98,7 @@ START_TEST(test_nologin_login_and_follow)
 	char *expected, *reply;
 
 	expected = expected_referral("moved;AUTH=*", e2e_b_hostport(),
-				     "Try this server instead.");
+				     e2e_b_default_reason(false));
 	assert_login_reply("LOGIN moved " E2E_PASSWORD, expected);
 
 	/* follow it the way the URL says: B, user moved */
@@ -122,7 +122,7 @@ START_TEST(test_nologin_authenticate_plain_sasl_ir)
 	char *expected;
 
 	expected = expected_referral("moved;AUTH=PLAIN", e2e_b_hostport(),
-				     "Try this server instead.");
+				     e2e_b_default_reason(false));
 	assert_login_reply(cmd, expected);
 	free(expected);
 	free(cmd);
@@ -141,7 +141,8 @@ START_TEST(test_nologin_empty_destuser_is_login_user)
 {
 	assert_login_reply("LOGIN emptydest " E2E_PASSWORD,
 		"b NO [REFERRAL imap://emptydest;AUTH=*@imap2.example.com/] "
-		"Try this server instead.");
+		"Your mailbox has moved. Please change your mail account's "
+		"IMAP server to imap2.example.com.");
 }
 END_TEST
 
@@ -149,10 +150,12 @@ START_TEST(test_nologin_ipv6)
 {
 	assert_login_reply("LOGIN v6 " E2E_PASSWORD,
 		"b NO [REFERRAL imap://v6;AUTH=*@[::1]/] "
-		"Try this server instead.");
+		"Your mailbox has moved. Please change your mail account's "
+		"IMAP server to ::1.");
 	assert_login_reply("LOGIN v6port " E2E_PASSWORD,
 		"b NO [REFERRAL imap://v6port;AUTH=*@[2001:db8::1]:993/] "
-		"Try this server instead.");
+		"Your mailbox has moved. Please change your mail account's "
+		"IMAP server to 2001:db8::1 (port 993).");
 }
 END_TEST
 
@@ -230,7 +233,8 @@ START_TEST(test_reason_injection)
 	expected = expected_referral("inject;AUTH=*", e2e_b_hostport(),
 				     "Moved.  * BYE injected  x NO fake");
 	reply = e2e_login_a(&conn, "LOGIN inject " E2E_PASSWORD);
-	/* the BYE and the NO, one line each, and nothing after them */
+	/* the ALERT, the BYE and the NO, one line each, and nothing after
+	   them */
 	assert_referral_closes(&conn, reply, expected);
 	ck_assert_ptr_null(strstr(conn.transcript, "\r\n* BYE injected"));
 	ck_assert_ptr_null(strstr(conn.transcript, "\r\nx NO fake"));
@@ -253,7 +257,12 @@ START_TEST(test_long_reason_bounded)
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(strlen(text + 3), 1024);
 	ck_assert(strspn(text + 3, "L") == 1024);
-	/* the BYE carries the same bounded text */
+	/* the ALERT and the BYE carry the same bounded text */
+	bye = strstr(conn.transcript, "\r\n* OK [ALERT] ");
+	ck_assert_ptr_nonnull(bye);
+	bye += strlen("\r\n* OK [ALERT] ");
+	ck_assert_uint_eq(strspn(bye, "L"), 1024);
+	ck_assert(harness_starts_with(bye + 1024, "\r\n* BYE "));
 	bye = strstr(conn.transcript, "\r\n* BYE ");
 	ck_assert_ptr_nonnull(bye);
 	bye += strlen("\r\n* BYE ");
@@ -267,8 +276,8 @@ END_TEST
 
 /* A client that does not follow referrals, in a raw conversation:
    AUTHENTICATE with a continuation (no SASL-IR) and a command pipelined
-   behind it. The person is shown the reason in the BYE and the NO, the
-   pipelined command is never run, and the server closes cleanly: no
+   behind it. The person is shown the reason in the ALERT (and the BYE
+   and the NO), the pipelined command is never run, and the server closes cleanly: no
    retry loop, no second password prompt. */
 START_TEST(test_nologin_non_follower_sees_reason_and_close)
 {
@@ -288,6 +297,10 @@ START_TEST(test_nologin_non_follower_sees_reason_and_close)
 	ck_assert(imap_send_raw(&conn, data));
 	free(data);
 
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, "* OK [ALERT] Your mailbox moved to imap2.");
+	free(line);
 	line = imap_read_line(&conn);
 	ck_assert_ptr_nonnull(line);
 	ck_assert_str_eq(line, "* BYE Your mailbox moved to imap2.");
@@ -320,8 +333,8 @@ START_TEST(test_nologin_keep_open)
 
 	for (i = 0; i < 2; i++) {
 		expected = harness_printf("b NO [REFERRAL imap://keepopen;"
-			"AUTH=%s@%s/] Try this server instead.", auths[i],
-			e2e_b_hostport());
+			"AUTH=%s@%s/] %s", auths[i], e2e_b_hostport(),
+			e2e_b_default_reason(false));
 		reply = e2e_login_a(&conn, commands[i]);
 		ck_assert_ptr_nonnull(reply);
 		ck_assert_str_eq(reply, expected);
@@ -329,6 +342,7 @@ START_TEST(test_nologin_keep_open)
 		free(expected);
 		ck_assert(imap_is_silent(&conn, 300));
 		ck_assert_ptr_null(strstr(conn.transcript, "* BYE"));
+		ck_assert_ptr_null(strstr(conn.transcript, "[ALERT]"));
 		reply = imap_command(&conn, "c", "NOOP");
 		ck_assert_ptr_nonnull(reply);
 		ck_assert_str_eq(reply, "c OK NOOP completed.");
@@ -450,7 +464,8 @@ START_TEST(test_debug_log_shows_fields_and_decision)
 	ck_assert(dc_server_log_wait(&e2e.a, "Debug: Referral fields: "
 		"host='imap2.example.com' port='1143' "
 		"destuser='bob@example.com' reason='Your mailbox moved to "
-		"imap2.' nologin=yes proxy=no: BYE and NO [REFERRAL] sent, "
+		"imap2.' nologin=yes proxy=no: ALERT, BYE and NO [REFERRAL] "
+		"sent, "
 		"disconnecting: user=<custom>"));
 	ck_assert(dc_server_log_wait_line(&e2e.a, "nologin=yes proxy=no: "
 		"NO [REFERRAL] sent: ", "user=<keepopen>"));

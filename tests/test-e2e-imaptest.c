@@ -424,7 +424,8 @@ static void teardown_faults(void)
 }
 
 enum fault_outcome {
-	/* "* BYE", "b NO [REFERRAL <url>]", closed: the expected answer */
+	/* "* OK [ALERT]", "* BYE", "b NO [REFERRAL <url>]", closed: the
+	   expected answer */
 	OUTCOME_REFERRED,
 	/* a tagged NO that is not a referral: a temporary failure */
 	OUTCOME_TEMPFAIL,
@@ -566,17 +567,18 @@ static bool conversation_hold(struct fault_conversation *conv, int *waiting)
 	return !input && !conversation_input(conv, FAULT_HOLD_MSECS);
 }
 
-/* The outcome of the tagged reply to the login, after a BYE or not. */
+/* The outcome of the tagged reply to the login, after an ALERT and a BYE
+   or not. */
 static enum fault_outcome
-login_reply_outcome(const char *line, const char *referral, bool bye,
-		    const char **violation_r)
+login_reply_outcome(const char *line, const char *referral, bool alert,
+		    bool bye, const char **violation_r)
 {
 	bool authfailed = strstr(line, "[AUTHENTICATIONFAILED]") != NULL;
 
 	if (harness_starts_with(line, referral)) {
-		if (bye)
+		if (alert && bye)
 			return OUTCOME_REFERRED;
-		*violation_r = "no BYE before the referral";
+		*violation_r = "no ALERT and BYE before the referral";
 	} else if (!harness_starts_with(line, "b NO ") || bye ||
 		   strstr(line, "[REFERRAL") != NULL) {
 		*violation_r = "the login answered neither with the "
@@ -602,7 +604,7 @@ conversation_replies(struct fault_conversation *conv, const char *login,
 	static const char tags[] = "abc";
 	enum fault_outcome outcome = OUTCOME_CLOSED;
 	unsigned int next = 0, last = 1;
-	bool bye = false, done = false;
+	bool alert = false, bye = false, done = false;
 	char *data, *line;
 
 	data = harness_printf("a NOOP\r\nb %s\r\n", login);
@@ -617,6 +619,8 @@ conversation_replies(struct fault_conversation *conv, const char *login,
 			conv->violation = "a line after the last tagged reply";
 		} else if (harness_starts_with(line, "* BYE ")) {
 			bye = true;
+		} else if (harness_starts_with(line, "* OK [ALERT] ")) {
+			alert = true;
 		} else if (harness_starts_with(line, "* ")) {
 			/* e.g. "* OK Waiting for authentication process" */
 		} else if (line[0] == '+') {
@@ -639,8 +643,8 @@ conversation_replies(struct fault_conversation *conv, const char *login,
 			next++;
 		} else if (next == 1) {
 			next++;
-			outcome = login_reply_outcome(line, referral, bye,
-						      &conv->violation);
+			outcome = login_reply_outcome(line, referral, alert,
+						      bye, &conv->violation);
 			if (outcome == OUTCOME_REFERRED) {
 				done = true;
 			} else if (outcome != OUTCOME_VIOLATION) {

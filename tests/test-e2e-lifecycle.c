@@ -99,7 +99,8 @@ static bool reply_becomes(const char *expected)
 	return false;
 }
 
-#define OURS "b NO [REFERRAL imap://v6;AUTH=*@[::1]/] Try this server instead."
+#define OURS "b NO [REFERRAL imap://v6;AUTH=*@[::1]/] Your mailbox has " \
+	"moved. Please change your mail account's IMAP server to ::1."
 /* what Dovecot says on its own (measured) */
 #define STOCK_23 "b NO [REFERRAL imap://v6;AUTH=PLAIN@%3a%3a1/] " \
 	"Try this server instead."

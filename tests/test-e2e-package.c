@@ -64,7 +64,9 @@ START_TEST(test_install_refer_purge)
 	reply = imap_command(&conn, "b", "LOGIN moved " PASSWORD);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_str_eq(reply, "b NO [REFERRAL imap://moved;AUTH=*@"
-			 "imap2.example.com/] Try this server instead.");
+			 "imap2.example.com/] Your mailbox has moved. Please "
+			 "change your mail account's IMAP server to "
+			 "imap2.example.com.");
 	imap_disconnect(&conn);
 	dc_server_stop(&srv);
 	ck_assert_ptr_null(dc_server_log_errors(&srv));

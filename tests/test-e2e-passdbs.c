@@ -229,7 +229,7 @@ START_TEST(test_scenario)
 	enum scenario scenario = _i % SCENARIO_COUNT;
 	struct dc_server *srv = &a[backend];
 	struct imap_conn conn;
-	char *reply, *expected = NULL, *source;
+	char *reply, *expected = NULL, *source, *reason;
 
 	/* failures from an address of their own: Dovecot's auth penalty */
 	source = harness_printf("127.0.0.%u", 40 + _i);
@@ -245,8 +245,10 @@ START_TEST(test_scenario)
 			"got: %s", reply);
 		break;
 	case SCENARIO_NOLOGIN:
+		reason = imap_default_reason(false, IP, b.imap_port);
 		expected = harness_printf("b NO [REFERRAL imap://moved;AUTH=*@"
-			IP ":%u/] Try this server instead.", b.imap_port);
+			IP ":%u/] %s", b.imap_port, reason);
+		free(reason);
 		reply = imap_command(&conn, "b", "LOGIN moved " PASSWORD);
 		ck_assert_ptr_nonnull(reply);
 		ck_assert_str_eq(reply, expected);
@@ -333,13 +335,16 @@ static void assert_reply(struct dc_server *srv, const char *user,
 START_TEST(test_move_user_two_login_servers)
 {
 	struct dc_server *a1 = &a[BACKEND_PGSQL];
-	char *sql, *suggest, *nologin;
+	char *sql, *suggest, *nologin, *reason;
 
+	reason = imap_default_reason(true, IP, b.imap_port);
 	suggest = harness_printf("b OK [REFERRAL imap://mover;AUTH=*@" IP
-				 ":%u/] Logged in, but you should use this "
-				 "server instead.", b.imap_port);
+				 ":%u/] %s", b.imap_port, reason);
+	free(reason);
+	reason = imap_default_reason(false, IP, b.imap_port);
 	nologin = harness_printf("b NO [REFERRAL imap://mover;AUTH=*@" IP
-				 ":%u/] Try this server instead.", b.imap_port);
+				 ":%u/] %s", b.imap_port, reason);
+	free(reason);
 
 	/* the user lives here: both log in (and A2 caches the reply) */
 	assert_plain_login(a1, "mover");

@@ -274,12 +274,14 @@ static const struct {
 	const char *user, *reply;
 } sieve_referrals[] = {
 	{ "sievemoved", "BYE (REFERRAL \"sieve://" E2E_SIEVE_IP "\") "
-	  "\"Try this server instead.\"" },
+	  "\"Your mailbox has moved. Please change your mail account's "
+	  "ManageSieve server to " E2E_SIEVE_IP ".\"" },
 	{ "sieveport", "BYE (REFERRAL \"sieve://bob%40example.com@"
 	  "imap2.example.com:4191\") \"Use \\\"imap2\\\" \\\\ now.\"" },
 	/* destuser equal to the login user: no user part */
 	{ "sievesame", "BYE (REFERRAL \"sieve://[2001:db8::1]\") "
-	  "\"Try this server instead.\"" },
+	  "\"Your mailbox has moved. Please change your mail account's "
+	  "ManageSieve server to 2001:db8::1.\"" },
 };
 
 START_TEST(test_sieve_referral)

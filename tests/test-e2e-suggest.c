@@ -16,7 +16,8 @@
 #include <string.h>
 
 #define SUGGEST_OK "b OK [REFERRAL imap://suggest;AUTH=%s@imap2.example.com/] " \
-	"Logged in, but you should use this server instead."
+	"Logged in, but your mailbox has moved. Please change your mail " \
+	"account's IMAP server to imap2.example.com."
 #define POST_LOGIN_CAPABILITY "* OK [CAPABILITY IMAP4rev1 "
 
 static unsigned int count_lines_starting(const char *transcript,
@@ -212,6 +213,68 @@ START_TEST(test_suggest_pipelining)
 }
 END_TEST
 
+/* referral_alert: the reason also as an untagged ALERT before the tagged
+   OK, which clients show to the person; the login, its one tagged reply
+   and pipelined commands behind it are as without it. */
+START_TEST(test_suggest_alert)
+{
+	struct imap_conn conn;
+	char *cmd = imap_authenticate_plain_cmd("suggestalert", E2E_PASSWORD);
+	char *line, *expected, *alert;
+	const char *tagged[3];
+	unsigned int count = 0;
+
+	expected = harness_printf("b OK [REFERRAL imap://suggestalert;"
+		"AUTH=*@%s/] %s", e2e_b_hostport(), e2e_b_default_reason(true));
+	alert = harness_printf("* OK [ALERT] %s", e2e_b_default_reason(true));
+	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
+	/* one packet: the login and two more commands behind it */
+	ck_assert(imap_send_raw(&conn, "b LOGIN suggestalert " E2E_PASSWORD
+				"\r\nc NOOP\r\nd LOGOUT\r\n"));
+	line = imap_read_line(&conn);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, alert);
+	free(line);
+	while ((line = imap_read_line(&conn)) != NULL) {
+		if (line[0] != '*') {
+			ck_assert_msg(count < 3, "extra line: %s", line);
+			tagged[count++] = line;
+		} else {
+			free(line);
+		}
+	}
+	ck_assert_uint_eq(count, 3);
+	ck_assert_str_eq(tagged[0], expected);
+	e2e_assert_starts(tagged[1], "c OK NOOP completed");
+	e2e_assert_starts(tagged[2], "d OK Logout completed");
+	ck_assert(strstr(conn.transcript, "\r\n" POST_LOGIN_CAPABILITY) <
+		  strstr(conn.transcript, "\r\nc OK"));
+	ck_assert_uint_eq(count_lines_starting(conn.transcript,
+					       "* OK [ALERT] "), 1);
+	imap_disconnect(&conn);
+	while (count > 0)
+		free((char *)tagged[--count]);
+
+	/* AUTHENTICATE: the same two lines, with its mechanism */
+	free(expected);
+	expected = harness_printf("b OK [REFERRAL imap://suggestalert;"
+		"AUTH=PLAIN@%s/] %s", e2e_b_hostport(),
+		e2e_b_default_reason(true));
+	line = e2e_login_a(&conn, cmd);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, expected);
+	free(line);
+	ck_assert(strstr(conn.transcript, alert) != NULL);
+	assert_logged_in_session(&conn);
+	imap_disconnect(&conn);
+	ck_assert(dc_server_log_wait_line(&e2e.a, "Referral sent (login): "
+		"imap://suggestalert;AUTH=PLAIN@", "user=<suggestalert>"));
+	free(expected);
+	free(alert);
+	free(cmd);
+}
+END_TEST
+
 START_TEST(test_suggest_post_login_failure_gets_bye)
 {
 	struct imap_conn conn;
@@ -397,6 +460,7 @@ int main(void)
 	tcase_add_test(tc, test_suggest_authenticate_sasl_ir);
 	tcase_add_test(tc, test_suggest_authenticate_continuation);
 	tcase_add_test(tc, test_suggest_pipelining);
+	tcase_add_test(tc, test_suggest_alert);
 	tcase_add_test(tc, test_suggest_post_login_failure_gets_bye);
 	tcase_add_test(tc, test_suggest_connection_limit_after_ok);
 	tcase_add_test(tc, test_suggest_client_gone_before_ok);

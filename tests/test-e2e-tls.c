@@ -32,6 +32,11 @@
 
 #define NOLOGIN_URL "imap://moved;AUTH=*@imap2.example.com/"
 #define SUGGEST_URL "imap://suggest;AUTH=*@imap2.example.com/"
+/* the plugin's default reasons for imap2.example.com */
+#define NOLOGIN_REASON "Your mailbox has moved. Please change your mail " \
+	"account's IMAP server to imap2.example.com."
+#define SUGGEST_REASON "Logged in, but your mailbox has moved. Please " \
+	"change your mail account's IMAP server to imap2.example.com."
 
 static char *root;
 static struct dc_server a;
@@ -144,9 +149,10 @@ START_TEST(test_nologin_referral)
 
 	imap_tls_connect(&conn, _i);
 	ck_assert(tls_send_line(&conn, "b LOGIN moved " PASSWORD));
-	assert_next_line(&conn, "* BYE Try this server instead.");
+	assert_next_line(&conn, "* OK [ALERT] " NOLOGIN_REASON);
+	assert_next_line(&conn, "* BYE " NOLOGIN_REASON);
 	assert_next_line(&conn, "b NO [REFERRAL " NOLOGIN_URL "] "
-			 "Try this server instead.");
+			 NOLOGIN_REASON);
 	ck_assert(tls_is_closed(&conn, 2000));
 	tls_disconnect(&conn);
 }
@@ -160,7 +166,7 @@ START_TEST(test_suggest_login)
 	imap_tls_connect(&conn, _i);
 	ck_assert(tls_send_line(&conn, "b LOGIN suggest " PASSWORD));
 	assert_next_line(&conn, "b OK [REFERRAL " SUGGEST_URL "] "
-			 "Logged in, but you should use this server instead.");
+			 SUGGEST_REASON);
 	line = tls_read_line(&conn);
 	ck_assert_ptr_nonnull(line);
 	e2e_assert_starts(line, "* OK [CAPABILITY IMAP4rev1 ");
@@ -184,8 +190,7 @@ END_TEST
 static void pipelined_round(enum tls_mode mode, unsigned int round)
 {
 	static const char *const expected[] = {
-		"b OK [REFERRAL " SUGGEST_URL "] "
-		"Logged in, but you should use this server instead.",
+		"b OK [REFERRAL " SUGGEST_URL "] " SUGGEST_REASON,
 		"* OK [CAPABILITY IMAP4rev1 ",
 		"c OK NOOP completed",
 		"* BYE Logging out",
@@ -249,7 +254,9 @@ START_TEST(test_sieve_referral_after_starttls)
 			     strrchr(auth, ' ') + 1);
 	ck_assert(tls_send_line(&conn, cmd));
 	assert_next_line(&conn, "BYE (REFERRAL \"sieve://imap2.example.com\") "
-			 "\"Try this server instead.\"");
+			 "\"Your mailbox has moved. Please change your mail "
+			 "account's ManageSieve server to imap2.example.com."
+			 "\"");
 	ck_assert(tls_is_closed(&conn, 2000));
 	free(cmd);
 	free(auth);

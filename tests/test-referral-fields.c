@@ -9,7 +9,7 @@ START_TEST(test_fields_all)
 	const char *const args[] = {
 		"user=moved", "host=imap2.example.com", "port=1143",
 		"destuser=bob@example.com", "reason=Moved.", "nologin",
-		"proxy", "referral_keep_open", NULL
+		"proxy", "referral_keep_open", "referral_alert", NULL
 	};
 	struct referral_fields f;
 
@@ -21,6 +21,7 @@ START_TEST(test_fields_all)
 	ck_assert(f.nologin);
 	ck_assert(f.proxy);
 	ck_assert(f.keep_open);
+	ck_assert(f.alert);
 }
 END_TEST
 
@@ -28,7 +29,8 @@ START_TEST(test_fields_none)
 {
 	const char *const args[] = { "user=local", "hostip=10.0.0.1",
 		"hostname=x", "ports=1", "nologinx", "reasons=x",
-		"referral_keep_opened=y", "keep_open", "referral_keep", NULL };
+		"referral_keep_opened=y", "keep_open", "referral_keep",
+		"referral_alerts", "alert", NULL };
 	struct referral_fields f;
 
 	referral_fields_parse(args, &f);
@@ -39,6 +41,7 @@ START_TEST(test_fields_none)
 	ck_assert(!f.nologin);
 	ck_assert(!f.proxy);
 	ck_assert(!f.keep_open);
+	ck_assert(!f.alert);
 }
 END_TEST
 

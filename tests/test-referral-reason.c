@@ -50,6 +50,41 @@ START_TEST(test_reason_null_gives_default)
 }
 END_TEST
 
+static const struct {
+	const char *service;
+	bool logged_in;
+	const char *host;
+	in_port_t port, default_port;
+	const char *user, *login_user, *out;
+} default_cases[] = {
+	{ "IMAP", FALSE, "imap2.example.com", 143, 143, "alice", "alice",
+	  "Your mailbox has moved. Please change your mail account's IMAP "
+	  "server to imap2.example.com." },
+	{ "IMAP", TRUE, "imap2.example.com", 1143, 143, "alice", "alice",
+	  "Logged in, but your mailbox has moved. Please change your mail "
+	  "account's IMAP server to imap2.example.com (port 1143)." },
+	{ "IMAP", FALSE, "192.0.2.7", 143, 143, "bob@example.com", "alice",
+	  "Your mailbox has moved. Please change your mail account's IMAP "
+	  "server to 192.0.2.7 (user name bob@example.com)." },
+	{ "ManageSieve", FALSE, "2001:db8::1", 4191, 4190, "bob", "alice",
+	  "Your mailbox has moved. Please change your mail account's "
+	  "ManageSieve server to 2001:db8::1 (port 4191, user name bob)." },
+	/* the user name is passdb data: no line breaks reach the client */
+	{ "POP3", FALSE, "pop.example.com", 110, 110, "b\r\n* BYE x", "alice",
+	  "Your mailbox has moved. Please change your mail account's POP3 "
+	  "server to pop.example.com (user name b  * BYE x)." },
+};
+
+START_TEST(test_reason_default)
+{
+	ck_assert_str_eq(referral_reason_default(default_cases[_i].service,
+		default_cases[_i].logged_in, default_cases[_i].host,
+		default_cases[_i].port, default_cases[_i].default_port,
+		default_cases[_i].user, default_cases[_i].login_user),
+		default_cases[_i].out);
+}
+END_TEST
+
 START_TEST(test_reason_bounded)
 {
 	char *in = t_malloc0(6001);
@@ -108,6 +143,7 @@ int main(void)
 	TCase *tc = tcase_create("sanitise");
 
 	TEST_TABLE(tc, test_reason_table, reason_cases);
+	TEST_TABLE(tc, test_reason_default, default_cases);
 	tcase_add_test(tc, test_reason_null_gives_default);
 	tcase_add_test(tc, test_reason_bounded);
 	tcase_add_test(tc, test_reason_cut_on_character_boundary);
