@@ -18,6 +18,15 @@
 #else
 #  define referral_client_mark_referred(client) \
 	((client)->auth_nologin_referral = TRUE)
+/* doveadm: an event for the command's log lines and (2.4) its settings,
+   which 2.4 reads through the command's event; 2.3's doveadm commands
+   have none. */
+#ifdef HAVE_DOVEADM_CMD_CONTEXT_EVENT
+#  define referral_doveadm_cmd_event_create(cctx) event_create((cctx)->event)
+#else
+#  define referral_doveadm_cmd_event_create(cctx) event_create(NULL)
+#endif
+
 #endif
 
 /* How Dovecot's POP3 and Submission logins answer a nologin referral. 2.4
@@ -40,6 +49,15 @@
 	(reply)->port = (target)->port; \
 	(reply)->destuser = (user); \
 	} STMT_END
+/* doveadm: an event for the command's log lines and (2.4) its settings,
+   which 2.4 reads through the command's event; 2.3's doveadm commands
+   have none. */
+#ifdef HAVE_DOVEADM_CMD_CONTEXT_EVENT
+#  define referral_doveadm_cmd_event_create(cctx) event_create((cctx)->event)
+#else
+#  define referral_doveadm_cmd_event_create(cctx) event_create(NULL)
+#endif
+
 #endif
 
 /* doveadm: the service an auth-master lookup is made for ("imap"), which
@@ -50,6 +68,24 @@
 #else
 #  define referral_auth_user_info_set_service(info, name) \
 	((info)->service = (name))
+/* doveadm: an event for the command's log lines and (2.4) its settings,
+   which 2.4 reads through the command's event; 2.3's doveadm commands
+   have none. */
+#ifdef HAVE_DOVEADM_CMD_CONTEXT_EVENT
+#  define referral_doveadm_cmd_event_create(cctx) event_create((cctx)->event)
+#else
+#  define referral_doveadm_cmd_event_create(cctx) event_create(NULL)
+#endif
+
+#endif
+
+/* doveadm: an event for the command's log lines and (2.4) its settings,
+   which 2.4 reads through the command's event; 2.3's doveadm commands
+   have none. */
+#ifdef HAVE_DOVEADM_CMD_CONTEXT_EVENT
+#  define referral_doveadm_cmd_event_create(cctx) event_create((cctx)->event)
+#else
+#  define referral_doveadm_cmd_event_create(cctx) event_create(NULL)
 #endif
 
 #endif
