@@ -69,10 +69,13 @@ static char *settings_bind(const struct dc_server *srv)
 
 	if (!settings_module_needed())
 		return harness_printf("%s", "");
+	/* made once per server: the running master's namespace has it
+	   mounted, and its processes map the modules in it */
 	dir = harness_printf("%s/settings-modules", srv->dir);
-	cmd = harness_printf("rm -rf %1$s && mkdir %1$s && "
+	cmd = harness_printf("test -d %1$s || { mkdir %1$s && "
 			     "{ cp -p %2$s/*.so %1$s/ 2>/dev/null; true; } && "
-			     "cp -p %3$s %1$s/", dir, DOVECOT_SETTINGS_MODULE_DIR,
+			     "cp -p %3$s %1$s/; }", dir,
+			     DOVECOT_SETTINGS_MODULE_DIR,
 			     REFERRAL_SETTINGS_MODULE);
 	if (system(cmd) != 0)
 		harness_die("cannot copy the settings modules: %s", cmd);
