@@ -19,6 +19,8 @@
 #include "referral-fields.h"
 #include "referral-imap.h"
 #include "referral-listeners.h"
+#include "referral-reason.h"
+#include "referral-settings.h"
 #include "referral-sieve.h"
 #include "referral-target.h"
 #include "referral-url.h"
@@ -52,6 +54,7 @@ static const char *const lookup_mode_names[LOOKUP_MODE_COUNT] = {
 ARRAY_DEFINE_TYPE(referral_local, struct referral_local);
 
 struct lookup_context {
+	struct event *event;
 	struct auth_master_connection *conn;
 	struct auth_user_info info;
 	/* the server a real login would be talking to (-x lip, lport,
@@ -112,6 +115,20 @@ lookup_resolve(const ARRAY_TYPE(referral_local) *locals,
 	return FALSE;
 }
 
+/* What the login process's referral_reason_text() makes of the fields */
+static const char *
+lookup_reason(struct lookup_context *ctx, const struct referral_fields *fields,
+	      const char *protocol, in_port_t default_port,
+	      const struct referral_target *target, const char *dest_user,
+	      const char *user)
+{
+	struct referral_reason_params params;
+
+	referral_reason_params_set(&params, protocol, !fields->nologin, target,
+				   default_port, dest_user, user);
+	return referral_reason_choose(ctx->event, fields->reason, &params);
+}
+
 static void
 lookup_imap(struct lookup_context *ctx, const char *user,
 	    const struct referral_fields *fields,
@@ -119,7 +136,7 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 {
 	struct referral_target target;
 	struct referral_imap_reply login, authenticate;
-	const char *dest_user, *result;
+	const char *dest_user, *result, *reason;
 
 	if (!lookup_resolve(&ctx->imap_locals, fields,
 			    REFERRAL_IMAP_DEFAULT_PORT, user, &target,
@@ -135,11 +152,12 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 	}
 	result_r->imap_target = lookup_target_str(&target);
 	result = fields->nologin ? "NO" : "OK";
-	referral_imap_reply_build(&target, dest_user, user,
-		REFERRAL_IMAP_AUTH_ANY, fields->reason, !fields->nologin,
-		&login);
-	referral_imap_reply_build(&target, dest_user, user, LOOKUP_IMAP_MECH,
-		fields->reason, !fields->nologin, &authenticate);
+	reason = lookup_reason(ctx, fields, "IMAP", REFERRAL_IMAP_DEFAULT_PORT,
+			       &target, dest_user, user);
+	referral_imap_reply_build(&target, dest_user, REFERRAL_IMAP_AUTH_ANY,
+				  reason, &login);
+	referral_imap_reply_build(&target, dest_user, LOOKUP_IMAP_MECH,
+				  reason, &authenticate);
 	result_r->imap_login = referral_imap_tagged_line(LOOKUP_IMAP_TAG,
 		result, login.resp_code, login.text);
 	result_r->imap_authenticate = referral_imap_tagged_line(
@@ -174,7 +192,9 @@ lookup_sieve(struct lookup_context *ctx, const char *user,
 	}
 	result_r->sieve_target = lookup_target_str(&target);
 	result_r->sieve = referral_sieve_reply(&target, dest_user, user,
-					       fields->reason, &url);
+		lookup_reason(ctx, fields, "ManageSieve",
+			      REFERRAL_SIEVE_DEFAULT_PORT, &target, dest_user,
+			      user), &url);
 }
 
 /* What the plugin makes of a user's passdb fields: the decisions of
@@ -592,6 +612,11 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 		}
 	}
 
+	/* the settings as imap-login gets them (2.4: its protocol filter;
+	   2.3: IMAP's plugin {} settings stand for ManageSieve's too) */
+	ctx.event = referral_doveadm_cmd_event_create(cctx);
+	event_add_str(ctx.event, "protocol", "imap");
+	referral_reason_settings_init("imap");
 	ctx.pool = pool_alloconly_create("referral lookup batch", 1024);
 	p_array_init(&ctx.refusals, ctx.pool, 8);
 	p_array_init(&ctx.imap_locals, ctx.pool, 8);
@@ -633,6 +658,7 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	if (all_users)
 		lookup_all_users(&ctx);
 	auth_master_deinit(&ctx.conn);
+	event_unref(&ctx.event);
 
 	batch = file != NULL || all_users || ctx.users > 1;
 	if (batch)

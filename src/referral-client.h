@@ -55,6 +55,15 @@ bool referral_nologin_gate(struct client *client,
 			   enum client_auth_result result,
 			   const struct client_auth_reply *reply,
 			   const char *text, struct referral_fields *fields_r);
+/* What the person reads: the passdb's reason, sanitised, or the default
+   reason for this protocol ("IMAP", ...) and mode (suggest mode without
+   fields->nologin), target and user (referral_get_target()). Allocated
+   from the data stack. */
+const char *referral_reason_text(struct client *client,
+				 const struct referral_fields *fields,
+				 const char *protocol,
+				 const struct referral_target *target,
+				 const char *user);
 /* Log a referral that is being sent, and emit its login_referral event. */
 void referral_log_sent(struct client *client,
 		       const struct referral_fields *fields, const char *mode,

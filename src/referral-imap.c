@@ -3,23 +3,18 @@
 #include "lib.h"
 #include "net.h"
 #include "referral-reason.h"
-#include "referral-target.h"
 #include "referral-url.h"
 #include "referral-imap.h"
 
 void referral_imap_reply_build(const struct referral_target *target,
-			       const char *user, const char *login_user,
-			       const char *auth, const char *reason,
-			       bool logged_in,
+			       const char *user, const char *auth,
+			       const char *reason,
 			       struct referral_imap_reply *reply_r)
 {
 	reply_r->url = referral_imap_url(target, user, auth);
 	reply_r->resp_code = t_strconcat("REFERRAL ", reply_r->url, NULL);
 	reply_r->text = referral_reason_sanitise(reason,
-		referral_reason_default("IMAP", logged_in, target->host,
-					target->port,
-					REFERRAL_IMAP_DEFAULT_PORT, user,
-					login_user));
+						 REFERRAL_REASON_DEFAULT_NOLOGIN);
 }
 
 const char *referral_imap_tagged_line(const char *tag, const char *result,

@@ -9,16 +9,14 @@ struct referral_imap_reply {
 	const char *url, *resp_code, *text;
 };
 
-/* Build the reply for user (as referral_target_resolve() returned it;
-   login_user is the name the client logged in with) with the ;AUTH=
-   value auth (REFERRAL_IMAP_AUTH_ANY after LOGIN, the SASL mechanism
-   after AUTHENTICATE). reason is the passdb's, sanitised here; a missing
-   or empty one becomes referral_reason_default()'s text, for suggest
-   mode when logged_in. Allocated from the data stack. */
+/* Build the reply for user (as referral_target_resolve() returned it)
+   with the ;AUTH= value auth (REFERRAL_IMAP_AUTH_ANY after LOGIN, the SASL
+   mechanism after AUTHENTICATE). reason is the passdb's or the default
+   one (referral_reason_default()), sanitised here. Allocated from the
+   data stack. */
 void referral_imap_reply_build(const struct referral_target *target,
-			       const char *user, const char *login_user,
-			       const char *auth, const char *reason,
-			       bool logged_in,
+			       const char *user, const char *auth,
+			       const char *reason,
 			       struct referral_imap_reply *reply_r);
 
 /* "<tag> <result> [<resp_code>] <text>", without the CRLF. Allocated from

@@ -43,8 +43,9 @@ referral_imap_build(struct client *client, const struct referral_fields *fields,
 	   mechanism the client used, which sasl-server.c upper-cased. */
 	auth = strcasecmp(imap_client->cmd_name, "LOGIN") == 0 ?
 		REFERRAL_IMAP_AUTH_ANY : client->auth_mech_name;
-	referral_imap_reply_build(target_r, user, client->virtual_user, auth,
-				  fields->reason, !fields->nologin, reply_r);
+	referral_imap_reply_build(target_r, user, auth,
+		referral_reason_text(client, fields, "IMAP", target_r, user),
+		reply_r);
 	return TRUE;
 }
 

@@ -31,8 +31,9 @@ referral_sieve_nologin(struct client *client, const struct referral_fields *fiel
 	}
 
 	line = t_strconcat(referral_sieve_reply(&target, user,
-						client->virtual_user,
-						fields->reason, &url),
+			client->virtual_user,
+			referral_reason_text(client, fields, "ManageSieve",
+					     &target, user), &url),
 			   "\r\n", NULL);
 
 	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN, &target, url);

@@ -95,12 +95,9 @@ referral_text_redirect(struct client *client,
 	}
 	authority = referral_redirect_authority(&target, user,
 						login_binary->default_port);
-	reason = referral_reason_sanitise(fields->reason,
-		referral_reason_default(
-			strcmp(login_binary->protocol, "pop3") == 0 ?
-			"POP3" : "SMTP submission", FALSE, target.host,
-			target.port, login_binary->default_port, user,
-			client->virtual_user));
+	reason = referral_reason_text(client, fields,
+		strcmp(login_binary->protocol, "pop3") == 0 ?
+		"POP3" : "SMTP submission", &target, user);
 	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN, &target,
 			  authority);
 	referral_debug(client, fields, "redirect sent");

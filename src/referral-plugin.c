@@ -8,6 +8,8 @@
 #include "lib.h"
 #include "referral-escape.h"
 #include "referral-fields.h"
+#include "referral-reason.h"
+#include "referral-settings.h"
 #include "referral-target.h"
 #include "referral-client.h"
 #include "referral-plugin.h"
@@ -67,6 +69,20 @@ bool referral_get_target(struct client *client,
 		add_str("error", error)->event(),
 		REFERRAL_REFUSED_PREFIX "%s", error);
 	return FALSE;
+}
+
+const char *referral_reason_text(struct client *client,
+				 const struct referral_fields *fields,
+				 const char *protocol,
+				 const struct referral_target *target,
+				 const char *user)
+{
+	struct referral_reason_params params;
+
+	referral_reason_params_set(&params, protocol, !fields->nologin, target,
+				   login_binary->default_port, user,
+				   client->virtual_user);
+	return referral_reason_choose(client->event, fields->reason, &params);
 }
 
 /* Answer a failed authentication whose passdb reply asked for a referral
@@ -216,11 +232,15 @@ void referral_plugin_init(struct module *module)
 		/* a login process we know nothing about: leave it alone */
 		return;
 	}
+	/* still as root, before the chroot */
+	referral_reason_settings_init(protocol);
 	login_client_hooks_add(module, &referral_login_hooks);
 }
 
 void referral_plugin_deinit(void)
 {
-	if (referral_protocol_allocated != NULL)
+	if (referral_protocol_allocated != NULL) {
 		login_client_hooks_remove(&referral_login_hooks);
+		referral_reason_settings_deinit();
+	}
 }

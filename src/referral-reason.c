@@ -3,6 +3,8 @@
 #include "lib.h"
 #include "str.h"
 #include "unichar.h"
+#include "str-sanitize.h"
+#include "referral-target.h"
 #include "referral-reason.h"
 
 #define UTF8_REPLACEMENT_CHAR "\xEF\xBF\xBD"
@@ -60,32 +62,107 @@ const char *referral_reason_sanitise(const char *reason,
 	return str_c(str) + pos;
 }
 
-const char *referral_reason_default(const char *service, bool logged_in,
-				    const char *host, in_port_t port,
-				    in_port_t default_port, const char *user,
-				    const char *login_user)
+void referral_reason_params_set(struct referral_reason_params *params_r,
+				const char *protocol, bool logged_in,
+				const struct referral_target *target,
+				in_port_t default_port, const char *user,
+				const char *login_user)
+{
+	i_zero(params_r);
+	params_r->protocol = protocol;
+	params_r->logged_in = logged_in;
+	params_r->host = target->host;
+	params_r->port = target->port;
+	params_r->default_port = default_port;
+	params_r->user = user;
+	params_r->login_user = login_user;
+}
+
+const char *referral_reason_default(const struct referral_reason_params *params)
 {
 	string_t *str = t_str_new(128);
-	bool show_port = port != default_port;
-	bool show_user = strcmp(user, login_user) != 0;
+	bool show_port = params->port != params->default_port;
+	bool show_user = strcmp(params->user, params->login_user) != 0;
 
-	if (logged_in)
+	if (params->logged_in)
 		str_append(str, "Logged in, but your mailbox has moved.");
 	else
 		str_append(str, "Your mailbox has moved.");
 	str_printfa(str, " Please change your mail account's %s server to %s",
-		    service, host);
+		    params->protocol, params->host);
 	if (show_port || show_user) {
 		str_append(str, " (");
 		if (show_port)
-			str_printfa(str, "port %u", port);
+			str_printfa(str, "port %u", params->port);
 		if (show_port && show_user)
 			str_append(str, ", ");
 		if (show_user)
-			str_printfa(str, "user name %s", user);
+			str_printfa(str, "user name %s", params->user);
 		str_append_c(str, ')');
 	}
 	str_append_c(str, '.');
 	/* the user name can hold any byte a passdb can */
 	return referral_reason_sanitise(str_c(str), "Your mailbox has moved.");
+}
+
+static const char *
+reason_variable(const struct referral_reason_params *params, const char *name)
+{
+	if (strcmp(name, "host") == 0)
+		return params->host;
+	if (strcmp(name, "port") == 0)
+		return dec2str(params->port);
+	if (strcmp(name, "user") == 0)
+		return params->user;
+	if (strcmp(name, "login_user") == 0)
+		return params->login_user;
+	if (strcmp(name, "protocol") == 0)
+		return params->protocol;
+	return NULL;
+}
+
+bool referral_reason_expand(const char *template,
+			    const struct referral_reason_params *params,
+			    const char **result_r, const char **error_r)
+{
+	string_t *str = t_str_new(128);
+	const char *p, *end, *name, *value;
+
+	for (p = template; *p != '\0'; p++) {
+		if ((p[0] == '%' && p[1] == '%') ||
+		    (p[0] == '{' && p[1] == '{')) {
+			str_append_c(str, *p);
+			p++;
+			continue;
+		}
+		if (p[0] == '%' && p[1] == '{') {
+			*error_r = "%{...} is Dovecot's variable syntax, "
+				"which this setting does not use: write {host}, "
+				"{port}, {user}, {login_user} or {protocol}";
+			return FALSE;
+		}
+		if (*p != '{') {
+			str_append_c(str, *p);
+			continue;
+		}
+		end = strchr(p + 1, '}');
+		if (end == NULL) {
+			*error_r = "'{' without '}' (write {{ for a '{')";
+			return FALSE;
+		}
+		name = t_strdup_until(p + 1, end);
+		value = reason_variable(params, name);
+		if (value == NULL) {
+			*error_r = t_strdup_printf("unknown variable {%s} "
+				"(known: {host}, {port}, {user}, "
+				"{login_user}, {protocol})",
+				str_sanitize(name, 64));
+			return FALSE;
+		}
+		str_append(str, value);
+		p = end;
+	}
+	*result_r = referral_reason_sanitise(str_c(str),
+					     referral_reason_default(params));
+	return TRUE;
 }

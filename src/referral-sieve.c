@@ -59,9 +59,6 @@ const char *referral_sieve_reply(const struct referral_target *target,
 	str_append(line, ") ");
 	referral_sieve_append_string(line,
 		referral_reason_sanitise(reason,
-			referral_reason_default("ManageSieve", FALSE,
-				target->host, target->port,
-				REFERRAL_SIEVE_DEFAULT_PORT, user,
-				login_user)));
+					 REFERRAL_REASON_DEFAULT_NOLOGIN));
 	return str_c(line);
 }

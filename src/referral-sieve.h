@@ -24,8 +24,8 @@ void referral_sieve_append_string(string_t *dest, const char *text);
    BYE (REFERRAL "<url>") "<reason>" (RFC 5804 section 1.3). user is the
    user name the referral is for (referral_target_resolve()), login_user
    the one the client logged in as: the URL has a user part only when they
-   differ. reason is the passdb's, sanitised here (NULL or empty:
-   referral_reason_default()'s text). The URL goes to url_r. Allocated from the data stack. */
+   differ. reason is the passdb's or the default one
+   (referral_reason_default()), sanitised here. The URL goes to url_r. Allocated from the data stack. */
 const char *referral_sieve_reply(const struct referral_target *target,
 				 const char *user, const char *login_user,
 				 const char *reason, const char **url_r);

@@ -172,6 +172,7 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	struct referral_fields fields;
 	struct referral_target target;
 	struct referral_local local;
+	struct referral_reason_params params;
 	const char *const *argv, *mech, *user, *field, *error, *url, *reason;
 	char *copy = t_malloc0(size + 1);
 	size_t i, start = 0;
@@ -229,11 +230,18 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	CHECK(strlen(url) < 7 + 3 * REFERRAL_USER_MAX_LEN + 6 +
 	      3 * strlen(mech) + 1 + 2 + 253 + 6 + 1);
 
-	/* the default reason names the passdb's user: still one safe line */
-	reason = referral_reason_default("IMAP", fields.nologin, target.host,
-					 target.port, 143, user, "login");
+	/* the default reason names the passdb's user, an administrator's
+	   template anything: still one safe line */
+	referral_reason_params_set(&params, "IMAP", !fields.nologin, &target,
+				   143, user, "login");
+	reason = referral_reason_default(&params);
 	check_reason(reason, NULL);
 	check_sieve_string(reason);
+	if (fields.reason != NULL &&
+	    referral_reason_expand(fields.reason, &params, &reason, &error)) {
+		check_reason(reason, NULL);
+		check_sieve_string(reason);
+	}
 
 	url = referral_sieve_url(&target, user);
 	CHECK(str_begins(url, "sieve://"));

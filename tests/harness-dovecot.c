@@ -37,6 +37,75 @@ void dc_server_init(struct dc_server *srv, const char *root,
 	harness_make_dir(srv->dir, 0755, NULL);
 }
 
+/* Dovecot 2.4's config process knows the plugin's settings only from the
+   module in its settings module directory (src/settings/), which is
+   compiled in: servers and doveadm run in a mount namespace of their own
+   with a copy of that directory, plus the build tree's module, bound over
+   it, so that every instance sees the plugin's settings as an installed
+   plugin would have them and the system is left as it was. 2.3 needs
+   none (REFERRAL_SETTINGS_MODULE is empty). */
+static bool settings_module_needed(void)
+{
+	return REFERRAL_SETTINGS_MODULE[0] != '\0';
+}
+
+/* The mount namespace's options: unshare makes the new namespace's mounts
+   private, so a bind mount stays in it; in a chroot
+   (scripts/debian13-root) it cannot, "/" being no mount point there, but
+   the chroot's own namespace is private already: keep its propagation. */
+static const char *unshare_propagation(void)
+{
+	static int private = -1;
+
+	if (private < 0)
+		private = system("unshare --mount true 2>/dev/null") == 0;
+	return private ? "" : " --propagation unchanged";
+}
+
+/* "mount --bind <dir> <settings module dir> && " for the server, or "" */
+static char *settings_bind(const struct dc_server *srv)
+{
+	char *dir, *cmd;
+
+	if (!settings_module_needed())
+		return harness_printf("%s", "");
+	/* made once per server: the running master's namespace has it
+	   mounted, and its processes map the modules in it */
+	dir = harness_printf("%s/settings-modules", srv->dir);
+	cmd = harness_printf("test -d %1$s || { mkdir %1$s && "
+			     "{ cp -p %2$s/*.so %1$s/ 2>/dev/null; true; } && "
+			     "cp -p %3$s %1$s/; }", dir,
+			     DOVECOT_SETTINGS_MODULE_DIR,
+			     REFERRAL_SETTINGS_MODULE);
+	if (system(cmd) != 0)
+		harness_die("cannot copy the settings modules: %s", cmd);
+	free(cmd);
+	cmd = harness_printf("mount --bind %s %s && ", dir,
+			     DOVECOT_SETTINGS_MODULE_DIR);
+	free(dir);
+	return cmd;
+}
+
+/* A shell command that runs "<binary> <args>" (args go through the
+   shell) with extra_binds ("mount --bind ... && " each, or "") and the
+   settings module's bind in a namespace of their own when any is needed,
+   else as it is (malloc()ed). */
+static char *namespace_cmd(const struct dc_server *srv, const char *extra_binds,
+			   const char *binary, const char *args)
+{
+	char *binds = settings_bind(srv), *cmd;
+
+	if (binds[0] == '\0' && extra_binds[0] == '\0')
+		cmd = harness_printf("exec %s %s", binary, args);
+	else {
+		cmd = harness_printf("exec unshare --mount%s sh -c '%s%sexec "
+				     "%s \"$@\"' %s %s", unshare_propagation(),
+				     extra_binds, binds, binary, binary, args);
+	}
+	free(binds);
+	return cmd;
+}
+
 static bool has_protocol(const struct dc_server *srv, const char *protocol)
 {
 	size_t len = strlen(protocol);
@@ -172,13 +241,16 @@ static void write_config(struct dc_server *srv, const char *extra_config)
 
 void dc_server_start(struct dc_server *srv, const char *extra_config)
 {
-	const char *argv[] = {
-		DOVECOT_BINARY, "-F", "-c", srv->conf_path, NULL
-	};
+	char *args = harness_printf("-F -c %s", srv->conf_path);
+	char *cmd = namespace_cmd(srv, "", DOVECOT_BINARY, args);
+	/* the shell execs: the pid is the master's */
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	char *name = harness_printf("dovecot %s", srv->name);
 
 	write_config(srv, extra_config);
 	harness_spawn(&srv->pid, srv->log_path, NULL, argv);
+	free(cmd);
+	free(args);
 	harness_wait_listening(&srv->pid, name, srv->listen,
 			       has_protocol(srv, "imap") ? srv->imap_port :
 			       srv->sieve_port, srv->log_path);
@@ -466,36 +538,32 @@ char *dc_server_doveadm_plugin(const struct dc_server *srv,
 			       const char *installed_dir, const char *args,
 			       const char *err_path, int *status_r)
 {
-	/* unshare makes the new namespace's mounts private, so the bind
-	   mount stays in it; in a chroot (scripts/debian13-root) it cannot,
-	   "/" being no mount point there, but the chroot's own namespace is
-	   private already: keep its propagation. */
-	const char *propagation =
-		system("unshare --mount true 2>/dev/null") == 0 ?
-		"" : " --propagation unchanged";
-	char *cmd = harness_printf("unshare --mount%s sh -c 'mount --bind %s %s "
-				   "&& exec %s -c %s \"$@\"' doveadm %s 2>%s",
-				   propagation, module_dir, installed_dir,
-				   DOVEADM_BINARY, srv->conf_path, args,
+	char *bind = harness_printf("mount --bind %s %s && ", module_dir,
+				    installed_dir);
+	char *all = harness_printf("-c %s %s 2>%s", srv->conf_path, args,
 				   err_path);
+	char *cmd = namespace_cmd(srv, bind, DOVEADM_BINARY, all);
 	char *out;
 	int status;
 
 	out = harness_run_output(cmd, &status);
 	free(cmd);
+	free(all);
+	free(bind);
 	*status_r = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	return out;
 }
 
 char *dc_server_doveadm(const struct dc_server *srv, const char *args)
 {
-	char *cmd = harness_printf("%s -c %s %s", DOVEADM_BINARY,
-				   srv->conf_path, args);
+	char *all = harness_printf("-c %s %s", srv->conf_path, args);
+	char *cmd = namespace_cmd(srv, "", DOVEADM_BINARY, all);
 	char *out;
 	int status;
 
 	out = harness_run_output(cmd, &status);
 	free(cmd);
+	free(all);
 	if (status != 0) {
 		free(out);
 		return NULL;

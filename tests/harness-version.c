@@ -95,6 +95,20 @@ char *dc_syntax_mail_plugins(const char *plugins, const char *dir)
 	return plugins_config("mail", plugins, dir);
 }
 
+char *dc_syntax_referral_reasons(const char *nologin, const char *suggest)
+{
+	char *n = nologin == NULL ? harness_printf("%s", "") :
+		harness_printf("referral_reason_nologin = %s\n", nologin);
+	char *s = suggest == NULL ? harness_printf("%s", "") :
+		harness_printf("referral_reason_suggest = %s\n", suggest);
+	char *conf = dc_syntax_24() ? harness_printf("%s%s", n, s) :
+		harness_printf("plugin {\n%s%s}\n", n, s);
+
+	free(n);
+	free(s);
+	return conf;
+}
+
 const char *dc_syntax_login_reuse(void)
 {
 	return dc_syntax_24() ? "restart_request_count = unlimited" :

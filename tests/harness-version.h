@@ -28,6 +28,9 @@ char *dc_syntax_base(const char *home_root, const char *uid,
 char *dc_syntax_login_plugins(const char *plugins, const char *dir);
 /* The same for the mail processes' plugins (mail_plugins). */
 char *dc_syntax_mail_plugins(const char *plugins, const char *dir);
+/* The plugin's default reason templates (NULL: not set): 2.3's plugin {}
+   settings, 2.4's own settings. */
+char *dc_syntax_referral_reasons(const char *nologin, const char *suggest);
 /* The setting, inside a service block, that lets one login process serve
    connections until it is stopped (Dovecot's "high-performance mode"). */
 const char *dc_syntax_login_reuse(void);

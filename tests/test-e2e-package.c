@@ -83,6 +83,12 @@ START_TEST(test_install_refer_purge)
 	/* and "doveadm referral lookup" */
 	ck_assert(strstr(files, "/modules/doveadm/"
 			 "lib20_doveadm_referral_plugin.so\n") != NULL);
+	/* 2.4: the module that makes its settings known to the config
+	   process */
+	if (dc_syntax_24()) {
+		ck_assert(strstr(files, "/modules/settings/"
+				 "libreferral_settings.so\n") != NULL);
+	}
 	free(harness_run_output("dpkg --purge " PACKAGE " 2>&1", &status));
 	ck_assert_int_eq(status, 0);
 	for (line = strtok_r(files, "\n", &save); line != NULL;

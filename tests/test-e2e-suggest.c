@@ -180,18 +180,16 @@ START_TEST(test_suggest_authenticate_continuation)
 }
 END_TEST
 
-START_TEST(test_suggest_pipelining)
+/* After "b LOGIN ...", "c NOOP" and "d LOGOUT" in one packet: exactly
+   three tagged replies, the login's expected_login, in order, and the
+   capabilities between b's OK and c's. */
+static void assert_pipelined_replies(struct imap_conn *conn,
+				     const char *expected_login)
 {
-	struct imap_conn conn;
-	char *expected = suggest_ok("*"), *line;
-	const char *tagged[3];
+	char *tagged[3], *line;
 	unsigned int count = 0;
 
-	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
-	/* one packet: the login and two more commands behind it */
-	ck_assert(imap_send_raw(&conn, "b LOGIN suggest " E2E_PASSWORD "\r\n"
-				"c NOOP\r\nd LOGOUT\r\n"));
-	while ((line = imap_read_line(&conn)) != NULL) {
+	while ((line = imap_read_line(conn)) != NULL) {
 		if (line[0] != '*') {
 			ck_assert_msg(count < 3, "extra line: %s", line);
 			tagged[count++] = line;
@@ -200,12 +198,25 @@ START_TEST(test_suggest_pipelining)
 		}
 	}
 	ck_assert_uint_eq(count, 3);
-	ck_assert_str_eq(tagged[0], expected);
+	ck_assert_str_eq(tagged[0], expected_login);
 	e2e_assert_starts(tagged[1], "c OK NOOP completed");
 	e2e_assert_starts(tagged[2], "d OK Logout completed");
-	/* the capabilities came between b's OK and c's */
-	ck_assert(strstr(conn.transcript, "\r\n" POST_LOGIN_CAPABILITY) <
-		  strstr(conn.transcript, "\r\nc OK"));
+	ck_assert(strstr(conn->transcript, "\r\n" POST_LOGIN_CAPABILITY) <
+		  strstr(conn->transcript, "\r\nc OK"));
+	while (count > 0)
+		free(tagged[--count]);
+}
+
+START_TEST(test_suggest_pipelining)
+{
+	struct imap_conn conn;
+	char *expected = suggest_ok("*");
+
+	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
+	/* one packet: the login and two more commands behind it */
+	ck_assert(imap_send_raw(&conn, "b LOGIN suggest " E2E_PASSWORD "\r\n"
+				"c NOOP\r\nd LOGOUT\r\n"));
+	assert_pipelined_replies(&conn, expected);
 	ck_assert(strstr(conn.transcript, "\r\n* BYE Logging out\r\n") != NULL);
 	ck_assert_uint_eq(count_lines_starting(conn.transcript, "b "), 1);
 	imap_disconnect(&conn);
@@ -221,8 +232,6 @@ START_TEST(test_suggest_alert)
 	struct imap_conn conn;
 	char *cmd = imap_authenticate_plain_cmd("suggestalert", E2E_PASSWORD);
 	char *line, *expected, *alert;
-	const char *tagged[3];
-	unsigned int count = 0;
 
 	expected = harness_printf("b OK [REFERRAL imap://suggestalert;"
 		"AUTH=*@%s/] %s", e2e_b_hostport(), e2e_b_default_reason(true));
@@ -235,25 +244,10 @@ START_TEST(test_suggest_alert)
 	ck_assert_ptr_nonnull(line);
 	ck_assert_str_eq(line, alert);
 	free(line);
-	while ((line = imap_read_line(&conn)) != NULL) {
-		if (line[0] != '*') {
-			ck_assert_msg(count < 3, "extra line: %s", line);
-			tagged[count++] = line;
-		} else {
-			free(line);
-		}
-	}
-	ck_assert_uint_eq(count, 3);
-	ck_assert_str_eq(tagged[0], expected);
-	e2e_assert_starts(tagged[1], "c OK NOOP completed");
-	e2e_assert_starts(tagged[2], "d OK Logout completed");
-	ck_assert(strstr(conn.transcript, "\r\n" POST_LOGIN_CAPABILITY) <
-		  strstr(conn.transcript, "\r\nc OK"));
+	assert_pipelined_replies(&conn, expected);
 	ck_assert_uint_eq(count_lines_starting(conn.transcript,
 					       "* OK [ALERT] "), 1);
 	imap_disconnect(&conn);
-	while (count > 0)
-		free((char *)tagged[--count]);
 
 	/* AUTHENTICATE: the same two lines, with its mechanism */
 	free(expected);

@@ -2,6 +2,7 @@
 
 #include "lib.h"
 #include "referral-imap.h"
+#include "referral-reason.h"
 #include "referral-target.h"
 #include "referral-url.h"
 #include "test-common.h"
@@ -12,31 +13,24 @@ START_TEST(test_imap_reply_build)
 	struct referral_imap_reply reply;
 
 	test_target("2001:db8::1", 993, &t);
-	referral_imap_reply_build(&t, "bob@example.com", "alice",
-				  REFERRAL_IMAP_AUTH_ANY, NULL, FALSE, &reply);
+	referral_imap_reply_build(&t, "bob@example.com", REFERRAL_IMAP_AUTH_ANY,
+				  "Moved.", &reply);
 	ck_assert_str_eq(reply.url,
 			 "imap://bob%40example.com;AUTH=*@[2001:db8::1]:993/");
 	ck_assert_str_eq(reply.resp_code, "REFERRAL imap://bob%40example.com;"
 			 "AUTH=*@[2001:db8::1]:993/");
-	/* no passdb reason: the default names the server, the port and the
-	   user name a person has to type into the client */
-	ck_assert_str_eq(reply.text, "Your mailbox has moved. Please change "
-			 "your mail account's IMAP server to 2001:db8::1 "
-			 "(port 993, user name bob@example.com).");
+	ck_assert_str_eq(reply.text, "Moved.");
 
 	/* the reason is sanitised: no line of its own */
 	test_target("imap2.example.com", 143, &t);
-	referral_imap_reply_build(&t, "moved", "moved", "PLAIN",
-				  "Moved.\r\n* BYE injected", TRUE, &reply);
+	referral_imap_reply_build(&t, "moved", "PLAIN",
+				  "Moved.\r\n* BYE injected", &reply);
 	ck_assert_str_eq(reply.url, "imap://moved;AUTH=PLAIN@imap2.example.com/");
 	ck_assert_str_eq(reply.text, "Moved.  * BYE injected");
 
-	/* an empty one is no reason: suggest mode's default */
-	referral_imap_reply_build(&t, "moved", "moved", "PLAIN", " \r\n", TRUE,
-				  &reply);
-	ck_assert_str_eq(reply.text, "Logged in, but your mailbox has moved. "
-			 "Please change your mail account's IMAP server to "
-			 "imap2.example.com.");
+	/* nothing left of it: still a text */
+	referral_imap_reply_build(&t, "moved", "PLAIN", " \r\n", &reply);
+	ck_assert_str_eq(reply.text, REFERRAL_REASON_DEFAULT_NOLOGIN);
 }
 END_TEST
 

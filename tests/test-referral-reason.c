@@ -51,37 +51,97 @@ START_TEST(test_reason_null_gives_default)
 END_TEST
 
 static const struct {
-	const char *service;
-	bool logged_in;
-	const char *host;
-	in_port_t port, default_port;
-	const char *user, *login_user, *out;
+	struct referral_reason_params params;
+	const char *out;
 } default_cases[] = {
-	{ "IMAP", FALSE, "imap2.example.com", 143, 143, "alice", "alice",
+	{ { "IMAP", FALSE, "imap2.example.com", 143, 143, "alice", "alice" },
 	  "Your mailbox has moved. Please change your mail account's IMAP "
 	  "server to imap2.example.com." },
-	{ "IMAP", TRUE, "imap2.example.com", 1143, 143, "alice", "alice",
+	{ { "IMAP", TRUE, "imap2.example.com", 1143, 143, "alice", "alice" },
 	  "Logged in, but your mailbox has moved. Please change your mail "
 	  "account's IMAP server to imap2.example.com (port 1143)." },
-	{ "IMAP", FALSE, "192.0.2.7", 143, 143, "bob@example.com", "alice",
+	{ { "IMAP", FALSE, "192.0.2.7", 143, 143, "bob@example.com", "alice" },
 	  "Your mailbox has moved. Please change your mail account's IMAP "
 	  "server to 192.0.2.7 (user name bob@example.com)." },
-	{ "ManageSieve", FALSE, "2001:db8::1", 4191, 4190, "bob", "alice",
+	{ { "ManageSieve", FALSE, "2001:db8::1", 4191, 4190, "bob", "alice" },
 	  "Your mailbox has moved. Please change your mail account's "
 	  "ManageSieve server to 2001:db8::1 (port 4191, user name bob)." },
 	/* the user name is passdb data: no line breaks reach the client */
-	{ "POP3", FALSE, "pop.example.com", 110, 110, "b\r\n* BYE x", "alice",
+	{ { "POP3", FALSE, "pop.example.com", 110, 110, "b\r\n* BYE x",
+	    "alice" },
 	  "Your mailbox has moved. Please change your mail account's POP3 "
 	  "server to pop.example.com (user name b  * BYE x)." },
 };
 
 START_TEST(test_reason_default)
 {
-	ck_assert_str_eq(referral_reason_default(default_cases[_i].service,
-		default_cases[_i].logged_in, default_cases[_i].host,
-		default_cases[_i].port, default_cases[_i].default_port,
-		default_cases[_i].user, default_cases[_i].login_user),
-		default_cases[_i].out);
+	ck_assert_str_eq(referral_reason_default(&default_cases[_i].params),
+			 default_cases[_i].out);
+}
+END_TEST
+
+static const struct referral_reason_params expand_params = {
+	"IMAP", FALSE, "imap2.example.com", 1143, 143, "bob@example.com",
+	"alice"
+};
+
+/* An administrator's template: the variables, {{ and %%, and a result
+   as safe as a passdb reason. */
+static const struct {
+	const char *template, *out;
+} expand_cases[] = {
+	{ "Moved to {host}:{port} as {user} (was {login_user}, {protocol}).",
+	  "Moved to imap2.example.com:1143 as bob@example.com (was alice, "
+	  "IMAP)." },
+	/* %% is what Dovecot 2.3's plugin {} needs for a %; a lone % and a
+	   lone } are text */
+	{ "100%% moved, 50% done}", "100% moved, 50% done}" },
+	{ "{{host} is {host}", "{host} is imap2.example.com" },
+	{ "{host}{host}", "imap2.example.comimap2.example.com" },
+	/* a lone % is text, even before a letter */
+	{ "%u moved", "%u moved" },
+	{ "no variables", "no variables" },
+	/* a multi-line setting or a hostile one is still one line */
+	{ "Moved.\r\n* BYE {host}", "Moved.  * BYE imap2.example.com" },
+	/* nothing left: the built-in default */
+	{ " \t ", "Your mailbox has moved. Please change your mail account's "
+	  "IMAP server to imap2.example.com (port 1143, user name "
+	  "bob@example.com)." },
+};
+
+START_TEST(test_reason_expand)
+{
+	const char *out, *error;
+
+	ck_assert_msg(referral_reason_expand(expand_cases[_i].template,
+					     &expand_params, &out, &error),
+		      "%s: %s", expand_cases[_i].template, error);
+	ck_assert_str_eq(out, expand_cases[_i].out);
+}
+END_TEST
+
+static const struct {
+	const char *template, *error;
+} expand_errors[] = {
+	{ "{hostname}", "unknown variable {hostname} (known: {host}, {port}, "
+	  "{user}, {login_user}, {protocol})" },
+	{ "{host", "'{' without '}' (write {{ for a '{')" },
+	{ "a { b", "'{' without '}' (write {{ for a '{')" },
+	{ "{}", "unknown variable {} (known: {host}, {port}, {user}, "
+	  "{login_user}, {protocol})" },
+	/* Dovecot's syntax: a mistake to point out, not text to show */
+	{ "Moved to %{host}.", "%{...} is Dovecot's variable syntax, which "
+	  "this setting does not use: write {host}, {port}, {user}, "
+	  "{login_user} or {protocol}" },
+};
+
+START_TEST(test_reason_expand_error)
+{
+	const char *out = NULL, *error;
+
+	ck_assert(!referral_reason_expand(expand_errors[_i].template,
+					  &expand_params, &out, &error));
+	ck_assert_str_eq(error, expand_errors[_i].error);
 }
 END_TEST
 
@@ -144,6 +204,8 @@ int main(void)
 
 	TEST_TABLE(tc, test_reason_table, reason_cases);
 	TEST_TABLE(tc, test_reason_default, default_cases);
+	TEST_TABLE(tc, test_reason_expand, expand_cases);
+	TEST_TABLE(tc, test_reason_expand_error, expand_errors);
 	tcase_add_test(tc, test_reason_null_gives_default);
 	tcase_add_test(tc, test_reason_bounded);
 	tcase_add_test(tc, test_reason_cut_on_character_boundary);

@@ -1,0 +1,129 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* Dovecot 2.3: the templates are plugin { referral_reason_* = ... }
+   settings. A login process receives only its own settings root, and
+   after chrooting can no longer reach the config process, so the plugin
+   asks the config process itself for the mail settings (module "mail",
+   which holds plugin {}) once, when it is loaded (still as root, before
+   the chroot). A reload restarts the login processes, which then read
+   the new values. protocol {} filters apply; local {} and remote {}
+   ones do not: the request is made for no connection. */
+
+#include "lib.h"
+#include "write-full.h"
+#include "istream.h"
+#include "net.h"
+#include "strescape.h"
+#include "master-service.h"
+#include "master-service-settings.h"
+#include "referral-settings.h"
+
+
+/* the config process's protocol (lib-master/master-service-settings.c) */
+#define REFERRAL_CONFIG_HANDSHAKE "VERSION\tconfig\t2\t0\n"
+#define REFERRAL_CONFIG_PLUGIN_PREFIX "plugin/"
+
+static char *reason_nologin, *reason_suggest;
+static bool settings_read;
+
+static void referral_settings_line(const char *line)
+{
+	const char *key, *value = strchr(line, '=');
+
+	if (value == NULL || !str_begins(line, REFERRAL_CONFIG_PLUGIN_PREFIX))
+		return;
+	key = t_strdup_until(line + strlen(REFERRAL_CONFIG_PLUGIN_PREFIX),
+			     value++);
+	/* a setting of several lines would come with \003 for each LF:
+	   the sanitising of the expanded reason turns them into spaces */
+	if (strcmp(key, REFERRAL_SETTING_REASON_NOLOGIN) == 0) {
+		i_free(reason_nologin);
+		reason_nologin = i_strdup(value);
+	} else if (strcmp(key, REFERRAL_SETTING_REASON_SUGGEST) == 0) {
+		i_free(reason_suggest);
+		reason_suggest = i_strdup(value);
+	}
+}
+
+static int
+referral_settings_request(const char *path, const char *protocol,
+			  const char **error_r)
+{
+	const char *request, *line;
+	struct istream *input;
+	int fd, ret = 0;
+
+	fd = net_connect_unix(path);
+	if (fd < 0) {
+		*error_r = t_strdup_printf("net_connect_unix(%s) failed: %m",
+					   path);
+		return -1;
+	}
+	net_set_nonblock(fd, FALSE);
+	request = t_strdup_printf(REFERRAL_CONFIG_HANDSHAKE
+				  "REQ\tmodule=mail\tservice=%s\n",
+				  str_tabescape(protocol));
+	if (write_full(fd, request, strlen(request)) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	input = i_stream_create_fd(fd, SIZE_MAX);
+	/* the header (flags), then key=value lines up to an empty one */
+	if ((line = i_stream_read_next_line(input)) == NULL ||
+	    str_begins(line, "ERROR")) {
+		ret = -1;
+	} else {
+		while ((line = i_stream_read_next_line(input)) != NULL &&
+		       *line != '\0')
+			referral_settings_line(line);
+		if (line == NULL)
+			ret = -1;
+	}
+	if (ret < 0) {
+		*error_r = input->stream_errno != 0 ?
+			t_strdup_printf("read(%s) failed: %s", path,
+					i_stream_get_error(input)) :
+			t_strdup_printf("%s: incomplete reply%s%s", path,
+					line == NULL ? "" : ": ",
+					line == NULL ? "" : line);
+	}
+	i_stream_destroy(&input);
+	i_close_fd(&fd);
+	return ret;
+}
+
+void referral_reason_settings_init(const char *protocol)
+{
+	const struct master_service_settings *set =
+		master_service_settings_get(master_service);
+	const char *error;
+
+	if (settings_read)
+		return;
+	settings_read = TRUE;
+	T_BEGIN {
+		if (referral_settings_request(
+			t_strconcat(set->base_dir, "/config", NULL),
+			protocol, &error) < 0) {
+			i_error("referral: Reading the plugin settings failed, "
+				"the built-in default reasons are used: %s",
+				error);
+		}
+	} T_END;
+}
+
+void referral_reason_settings_deinit(void)
+{
+	i_free(reason_nologin);
+	i_free(reason_suggest);
+	settings_read = FALSE;
+}
+
+const char *referral_reason_setting(struct event *event ATTR_UNUSED,
+				     bool logged_in)
+{
+	const char *reason = logged_in ? reason_suggest : reason_nologin;
+
+	return reason == NULL || *reason == '\0' ? NULL : t_strdup(reason);
+}
