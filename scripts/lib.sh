@@ -10,7 +10,9 @@ REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	dovecot-pop3d dovecot-submissiond dovecot-managesieved dovecot-sieve
 	php-cli php-net-sieve libssl-dev openssl python3
 	build-essential dpkg-dev debhelper dh-autoreconf fakeroot lintian
-	gnuplot-nox valgrind)
+	gnuplot-nox valgrind
+	thunderbird xvfb xdotool tesseract-ocr imagemagick x11-utils
+	python3-pyatspi at-spi2-core dbus-daemon)
 if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
 	REFERRAL_PACKAGES+=(libc-client2007e-dev)
 fi

@@ -1,0 +1,267 @@
+/* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
+
+/* What a person sees in Thunderbird, the most used desktop client, which
+   follows no referral: real Thunderbird under Xvfb with a profile of its
+   own, logging in to server A as a person would (tests/thunderbird-login
+   types the password at each prompt and reads the screen through the
+   accessibility tree; it keeps a screenshot and its OCR).
+
+   - nologin: the reason reaches the person as Thunderbird's alert, with
+     no login-failed or new-password dialog, one password prompt, and one
+     login on A (no retry loop);
+   - suggest mode: INBOX opens on A and nothing is shown;
+   - suggest mode with referral_alert: INBOX opens on A and the reason is
+     shown as an alert. */
+
+#define _GNU_SOURCE
+#include "e2e-servers.h"
+#include "harness-version.h"
+
+#include "e2e-run.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* No login for this long before the end of a run: Thunderbird stopped
+   trying (tests/thunderbird-login ends a run after 12 s without a change
+   on the screen). */
+#define TB_QUIET_SECS 8
+
+struct tb_run {
+	char *out;
+	int status;
+};
+
+static void tb_login(const char *user, struct tb_run *run_r)
+{
+	char *dir = harness_printf("%s/thunderbird-%s", e2e.root, user);
+	char *cmd = harness_printf("%s " E2E_IP " %u %s " E2E_PASSWORD " %s",
+				   THUNDERBIRD_LOGIN, e2e.a.imap_port, user,
+				   dir);
+
+	run_r->out = harness_run_output(cmd, &run_r->status);
+	/* the result lines, the screenshot's path among them, in the log */
+	printf("[thunderbird %s]\n%s", user, run_r->out);
+	free(cmd);
+	free(dir);
+}
+
+/* The lines of out that start with "KEY=", counted; the first one's value
+   in *value_r (NULL when none). */
+static unsigned int tb_values(const char *out, const char *key,
+			      const char **value_r)
+{
+	char *prefix = harness_printf("%s=", key);
+	size_t len = strlen(prefix);
+	unsigned int count = 0;
+	const char *line = out;
+
+	*value_r = NULL;
+	while (line != NULL && *line != '\0') {
+		if (strncmp(line, prefix, len) == 0) {
+			if (count++ == 0)
+				*value_r = line + len;
+		}
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	free(prefix);
+	return count;
+}
+
+/* Thunderbird's major version, from "THUNDERBIRD=Mozilla Thunderbird
+   153.8.0esr". */
+static unsigned int tb_major(const char *out)
+{
+	const char *value, *p;
+
+	ck_assert_msg(tb_values(out, "THUNDERBIRD", &value) == 1,
+		      "no THUNDERBIRD line");
+	p = strpbrk(value, "0123456789");
+	ck_assert_ptr_nonnull(p);
+	return (unsigned int)strtoul(p, NULL, 10);
+}
+
+static void assert_value_is(const char *out, const char *key,
+			    const char *expected)
+{
+	const char *value;
+	size_t len = strlen(expected);
+
+	ck_assert_msg(tb_values(out, key, &value) == 1, "no single %s", key);
+	ck_assert_msg(strncmp(value, expected, len) == 0 &&
+		      (value[len] == '\n' || value[len] == '\0'),
+		      "%s is not %s", key, expected);
+}
+
+static void assert_none(const char *out, const char *key)
+{
+	const char *value;
+
+	ck_assert_msg(tb_values(out, key, &value) == 0, "%s=%.200s", key,
+		      value);
+}
+
+/* Server A's log lines that hold both needles; the time of the last one
+   in *last_r (the log's "Dec 03 07:55:18 " stamps, this year). */
+static unsigned int a_log_lines(const char *needle1, const char *needle2,
+				time_t *last_r)
+{
+	char *log = harness_read_file(e2e.a.log_path);
+	unsigned int count = 0;
+	char *line, *saveptr = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	*last_r = 0;
+	for (line = strtok_r(log, "\n", &saveptr); line != NULL;
+	     line = strtok_r(NULL, "\n", &saveptr)) {
+		if (strstr(line, needle1) == NULL ||
+		    strstr(line, needle2) == NULL)
+			continue;
+		count++;
+		localtime_r(&now, &tm);
+		if (strptime(line, "%b %d %H:%M:%S", &tm) != NULL) {
+			tm.tm_isdst = -1;
+			*last_r = mktime(&tm);
+		}
+	}
+	free(log);
+	return count;
+}
+
+static unsigned int a_log_count(const char *needle1, const char *needle2)
+{
+	time_t last;
+
+	return a_log_lines(needle1, needle2, &last);
+}
+
+/* Every ALERT_SHOWN holds the reason, word for word. */
+static void assert_alerts_show(const char *out, const char *reason)
+{
+	const char *line = out;
+	unsigned int count = 0;
+
+	while ((line = strstr(line, "ALERT_SHOWN=")) != NULL) {
+		const char *end = strchr(line, '\n');
+		char *value = strndup(line, end == NULL ? strlen(line) :
+				      (size_t)(end - line));
+
+		ck_assert_msg(strstr(value, reason) != NULL,
+			      "alert without the reason: %s", value);
+		free(value);
+		count++;
+		line += strlen("ALERT_SHOWN=");
+	}
+	ck_assert_msg(count > 0, "no alert shown");
+}
+
+START_TEST(test_nologin_reason_shown)
+{
+	struct tb_run run;
+	unsigned int logins;
+	time_t last, end;
+
+	tb_login("moved", &run);
+	end = time(NULL);
+	ck_assert_int_eq(run.status, 0);
+	assert_alerts_show(run.out, e2e_b_default_reason(false));
+	assert_value_is(run.out, "PROMPTS", "1");
+	if (tb_major(run.out) >= 153) {
+		/* Debian 12's: the alert and nothing else */
+		assert_none(run.out, "LOGIN_FAILED_DIALOG");
+		assert_value_is(run.out, "LOGIN_FAILED_DIALOGS", "0");
+	} else {
+		/* Debian 13's 140: after the alert a login-failed dialog
+		   for each connection it opened, five, then it stops
+		   (measured; tests/thunderbird-login answers Cancel) */
+		const char *value;
+
+		ck_assert_uint_le(tb_values(run.out, "LOGIN_FAILED_DIALOG",
+					    &value), 5);
+	}
+	/* Thunderbird logs in on each of the connections it opens at start
+	   (measured: 6 within 2 s, with the password the person typed
+	   once), shows the alert once, and then stops: no retry loop, and
+	   never a session (its folder pane shows an empty INBOX all the
+	   same). The run ended after seconds of a quiet screen. */
+	logins = a_log_lines("Referral sent (nologin): imap://moved;",
+			     "user=<moved>", &last);
+	printf("[thunderbird moved] %u nologin referrals\n", logins);
+	ck_assert_uint_ge(logins, 1);
+	ck_assert_uint_le(logins, 10);
+	ck_assert_msg(last + TB_QUIET_SECS <= end, "a login %ld s before the "
+		      "end of the run", (long)(end - last));
+	ck_assert_uint_eq(a_log_count(dc_log_logged_in(), "user=<moved>"), 0);
+	free(run.out);
+}
+END_TEST
+
+START_TEST(test_suggest_inbox_opens)
+{
+	struct tb_run run;
+
+	tb_login("suggestb", &run);
+	ck_assert_int_eq(run.status, 0);
+	assert_value_is(run.out, "PROMPTS", "1");
+	/* the tagged OK's text is not shown: the reason of referral_alert */
+	assert_none(run.out, "ALERT_SHOWN");
+	assert_none(run.out, "LOGIN_FAILED_DIALOG");
+	assert_value_is(run.out, "LOGIN_FAILED_DIALOGS", "0");
+	ck_assert_uint_ge(a_log_count("Referral sent (login): "
+				      "imap://suggestb;", "user=<suggestb>"), 1);
+	ck_assert_uint_ge(a_log_count(dc_log_logged_in(),
+				      "user=<suggestb>"), 1);
+	free(run.out);
+}
+END_TEST
+
+START_TEST(test_suggest_alert_shown)
+{
+	struct tb_run run;
+
+	tb_login("suggestalert", &run);
+	ck_assert_int_eq(run.status, 0);
+	assert_value_is(run.out, "PROMPTS", "1");
+	assert_alerts_show(run.out, e2e_b_default_reason(true));
+	assert_none(run.out, "LOGIN_FAILED_DIALOG");
+	assert_value_is(run.out, "LOGIN_FAILED_DIALOGS", "0");
+	ck_assert_uint_ge(a_log_count(dc_log_logged_in(),
+				      "user=<suggestalert>"), 1);
+	free(run.out);
+}
+END_TEST
+
+START_TEST(test_logs_clean)
+{
+	e2e_assert_logs_clean();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("e2e-thunderbird");
+	TCase *tc = tcase_create("thunderbird");
+
+	if (getenv("REFERRAL_SKIP_THUNDERBIRD") != NULL) {
+		/* scripts/test's distcheck: the check before it ran this */
+		printf("SKIP: REFERRAL_SKIP_THUNDERBIRD is set\n");
+		return 77;
+	}
+	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
+	/* tests/thunderbird-login stops itself after 90 s; the first run
+	   may install Thunderbird */
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_nologin_reason_shown);
+	tcase_add_test(tc, test_suggest_inbox_opens);
+	tcase_add_test(tc, test_suggest_alert_shown);
+	tcase_add_test(tc, test_logs_clean);
+	suite_add_tcase(s, tc);
+	return e2e_run_suite(s, true);
+}
