@@ -84,17 +84,17 @@ AC_DEFUN([REFERRAL_DOVECOT_LOGIN_API], [
 			[referral_cv_auth_user_info_protocol=no])])
 	AS_IF([test "$referral_cv_auth_user_info_protocol" = yes],
 		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_AUTH_USER_INFO_PROTOCOL"])
-	# doveadm: 2.4's commands have an event, which carries the settings.
-	AC_CACHE_CHECK([whether struct doveadm_cmd_context has event],
-		[referral_cv_doveadm_cmd_context_event],
+	# doveadm: 2.4's commands have an event to look settings up with.
+	AC_CACHE_CHECK([whether struct doveadm_cmd_context has set_event],
+		[referral_cv_doveadm_cmd_context_set_event],
 		[AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
 #include "lib.h"
 #include "doveadm-cmd.h"
-]], [[struct doveadm_cmd_context c; c.event = NULL; (void)c;]])],
-			[referral_cv_doveadm_cmd_context_event=yes],
-			[referral_cv_doveadm_cmd_context_event=no])])
-	AS_IF([test "$referral_cv_doveadm_cmd_context_event" = yes],
-		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_DOVEADM_CMD_CONTEXT_EVENT"])
+]], [[struct doveadm_cmd_context c; c.set_event = NULL; (void)c;]])],
+			[referral_cv_doveadm_cmd_context_set_event=yes],
+			[referral_cv_doveadm_cmd_context_set_event=no])])
+	AS_IF([test "$referral_cv_doveadm_cmd_context_set_event" = yes],
+		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_DOVEADM_CMD_CONTEXT_SET_EVENT"])
 	# 2.4: a plugin's settings are a settings struct of its own, read
 	# with settings_get() and made known to the config process by a
 	# module in its settings directory; 2.3 has plugin {} instead.

@@ -54,7 +54,8 @@ static const char *const lookup_mode_names[LOOKUP_MODE_COUNT] = {
 ARRAY_DEFINE_TYPE(referral_local, struct referral_local);
 
 struct lookup_context {
-	struct event *event;
+	/* the settings as imap-login and managesieve-login get them */
+	struct event *imap_event, *sieve_event;
 	struct auth_master_connection *conn;
 	struct auth_user_info info;
 	/* the server a real login would be talking to (-x lip, lport,
@@ -126,7 +127,9 @@ lookup_reason(struct lookup_context *ctx, const struct referral_fields *fields,
 
 	referral_reason_params_set(&params, protocol, !fields->nologin, target,
 				   default_port, dest_user, user);
-	return referral_reason_choose(ctx->event, fields->reason, &params);
+	return referral_reason_choose(strcmp(protocol, "IMAP") == 0 ?
+				      ctx->imap_event : ctx->sieve_event,
+				      fields->reason, &params);
 }
 
 static void
@@ -612,10 +615,13 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 		}
 	}
 
-	/* the settings as imap-login gets them (2.4: its protocol filter;
-	   2.3: IMAP's plugin {} settings stand for ManageSieve's too) */
-	ctx.event = referral_doveadm_cmd_event_create(cctx);
-	event_add_str(ctx.event, "protocol", "imap");
+	/* the settings as the login processes get them (2.4: their
+	   protocol filters, not local {} or remote {}; 2.3: IMAP's plugin {}
+	   settings stand for ManageSieve's too) */
+	ctx.imap_event = referral_doveadm_cmd_event_create(cctx);
+	event_add_str(ctx.imap_event, "protocol", "imap");
+	ctx.sieve_event = referral_doveadm_cmd_event_create(cctx);
+	event_add_str(ctx.sieve_event, "protocol", "sieve");
 	referral_reason_settings_init("imap");
 	ctx.pool = pool_alloconly_create("referral lookup batch", 1024);
 	p_array_init(&ctx.refusals, ctx.pool, 8);
@@ -658,7 +664,8 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	if (all_users)
 		lookup_all_users(&ctx);
 	auth_master_deinit(&ctx.conn);
-	event_unref(&ctx.event);
+	event_unref(&ctx.imap_event);
+	event_unref(&ctx.sieve_event);
 
 	batch = file != NULL || all_users || ctx.users > 1;
 	if (batch)
@@ -698,4 +705,5 @@ void doveadm_referral_plugin_init(struct module *module ATTR_UNUSED)
 
 void doveadm_referral_plugin_deinit(void)
 {
+	referral_reason_settings_deinit();
 }

@@ -53,10 +53,11 @@
 #endif
 
 /* doveadm: an event for the command's log lines and (2.4) its settings,
-   which 2.4 reads through the command's event; 2.3's doveadm commands
-   have none. */
-#ifdef HAVE_DOVEADM_CMD_CONTEXT_EVENT
-#  define referral_doveadm_cmd_event_create(cctx) event_create((cctx)->event)
+   which 2.4 reads through the command's settings event; 2.3's doveadm
+   commands have none. */
+#ifdef HAVE_DOVEADM_CMD_CONTEXT_SET_EVENT
+#  define referral_doveadm_cmd_event_create(cctx) \
+	event_create((cctx)->set_event)
 #else
 #  define referral_doveadm_cmd_event_create(cctx) event_create(NULL)
 #endif

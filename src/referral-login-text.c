@@ -80,6 +80,7 @@ referral_text_redirect(struct client *client,
 	struct client_auth_reply safe_reply;
 	struct referral_target target;
 	const char *user, *authority, *reason;
+	bool is_pop3 = strcmp(login_binary->protocol, "pop3") == 0;
 
 	referral_client_mark_referred(client);
 	if (!referral_get_target(client, fields, REFERRAL_MODE_NOLOGIN,
@@ -95,14 +96,17 @@ referral_text_redirect(struct client *client,
 	}
 	authority = referral_redirect_authority(&target, user,
 						login_binary->default_port);
-	reason = referral_reason_text(client, fields,
-		strcmp(login_binary->protocol, "pop3") == 0 ?
-		"POP3" : "SMTP submission", &target, user);
+	/* Submission's redirect shows no text (below): no default reason
+	   to make for it */
+	reason = is_pop3 ? referral_reason_text(client, fields, "POP3",
+						&target, user) :
+		referral_reason_sanitise(fields->reason,
+					 REFERRAL_REASON_DEFAULT_NOLOGIN);
 	referral_log_sent(client, fields, REFERRAL_MODE_NOLOGIN, &target,
 			  authority);
 	referral_debug(client, fields, "redirect sent");
 
-	if (strcmp(login_binary->protocol, "pop3") == 0) {
+	if (is_pop3) {
 		/* Dovecot's POP3 redirect (its proxies read up to the ']'),
 		   with the reason for the person in place of "Referral" */
 		client_send_raw(client, t_strdup_printf(

@@ -232,8 +232,12 @@ void referral_plugin_init(struct module *module)
 		/* a login process we know nothing about: leave it alone */
 		return;
 	}
-	/* still as root, before the chroot */
-	referral_reason_settings_init(protocol);
+	/* still as root, before the chroot; only where a default reason
+	   reaches the client: not 2.3's POP3 and Submission (Dovecot's
+	   text), nor Submission (a redirect without text) */
+	if (strcmp(protocol, "imap") == 0 || strcmp(protocol, "sieve") == 0 ||
+	    (REFERRAL_LOGIN_REDIRECTS && strcmp(protocol, "pop3") == 0))
+		referral_reason_settings_init(protocol);
 	login_client_hooks_add(module, &referral_login_hooks);
 }
 

@@ -18,10 +18,16 @@
 #include "master-service-settings.h"
 #include "referral-settings.h"
 
+#include <unistd.h>
+
 
 /* the config process's protocol (lib-master/master-service-settings.c) */
 #define REFERRAL_CONFIG_HANDSHAKE "VERSION\tconfig\t2\t0\n"
 #define REFERRAL_CONFIG_PLUGIN_PREFIX "plugin/"
+/* as Dovecot's own settings reader: a busy config process's listener is
+   retried for a second, and a hung one does not hang the login process */
+#define REFERRAL_CONFIG_CONNECT_RETRY_MSECS 1000
+#define REFERRAL_CONFIG_READ_TIMEOUT_SECS 10
 
 static char *reason_nologin, *reason_suggest;
 static bool settings_read;
@@ -53,7 +59,8 @@ referral_settings_request(const char *path, const char *protocol,
 	struct istream *input;
 	int fd, ret = 0;
 
-	fd = net_connect_unix(path);
+	fd = net_connect_unix_with_retries(path,
+					   REFERRAL_CONFIG_CONNECT_RETRY_MSECS);
 	if (fd < 0) {
 		*error_r = t_strdup_printf("net_connect_unix(%s) failed: %m",
 					   path);
@@ -93,6 +100,26 @@ referral_settings_request(const char *path, const char *protocol,
 	return ret;
 }
 
+/* Dovecot's mail processes %-expand every plugin {} setting and fail
+   every session on one they cannot expand: say which of ours would. */
+static void referral_settings_check_percent(const char *name,
+					    const char *value)
+{
+	const char *p;
+
+	for (p = value; p != NULL && *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] != '%') {
+			i_warning("referral: plugin { %s } has a '%%' not "
+				  "written '%%%%': Dovecot's mail processes "
+				  "will fail to expand it", name);
+			return;
+		}
+		p++;
+	}
+}
+
 void referral_reason_settings_init(const char *protocol)
 {
 	const struct master_service_settings *set =
@@ -103,14 +130,23 @@ void referral_reason_settings_init(const char *protocol)
 		return;
 	settings_read = TRUE;
 	T_BEGIN {
-		if (referral_settings_request(
+		int ret;
+
+		alarm(REFERRAL_CONFIG_READ_TIMEOUT_SECS);
+		ret = referral_settings_request(
 			t_strconcat(set->base_dir, "/config", NULL),
-			protocol, &error) < 0) {
+			protocol, &error);
+		alarm(0);
+		if (ret < 0) {
 			i_error("referral: Reading the plugin settings failed, "
 				"the built-in default reasons are used: %s",
 				error);
 		}
 	} T_END;
+	referral_settings_check_percent(REFERRAL_SETTING_REASON_NOLOGIN,
+					reason_nologin);
+	referral_settings_check_percent(REFERRAL_SETTING_REASON_SUGGEST,
+					reason_suggest);
 }
 
 void referral_reason_settings_deinit(void)

@@ -70,9 +70,11 @@ static char *settings_bind(const struct dc_server *srv)
 	if (!settings_module_needed())
 		return harness_printf("%s", "");
 	/* made once per server: the running master's namespace has it
-	   mounted, and its processes map the modules in it */
+	   mounted, and its processes map the modules in it; the module is
+	   copied last, so it tells a complete copy */
 	dir = harness_printf("%s/settings-modules", srv->dir);
-	cmd = harness_printf("test -d %1$s || { mkdir %1$s && "
+	cmd = harness_printf("test -e %1$s/libreferral_settings.so || { "
+			     "mkdir -p %1$s && "
 			     "{ cp -p %2$s/*.so %1$s/ 2>/dev/null; true; } && "
 			     "cp -p %3$s %1$s/; }", dir,
 			     DOVECOT_SETTINGS_MODULE_DIR,

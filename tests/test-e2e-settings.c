@@ -172,6 +172,12 @@ START_TEST(test_doveadm_lookup_same_text)
 	ck_assert_int_eq(status, 0);
 	ck_assert_msg(strstr(out, "imap_login=b NO [REFERRAL " MOVED_URL "] "
 			     MOVED_TEXT) != NULL, "got: %s", out);
+	ck_assert_msg(strstr(out, "imap_alert=* OK [ALERT] " MOVED_TEXT) !=
+		      NULL, "got: %s", out);
+	/* ManageSieve's with its own name of the protocol */
+	ck_assert_msg(strstr(out, "\"Moved: use imap2.example.com, port 1143, "
+			     "as bob@example.com (not moved), ManageSieve. "
+			     "100% sure.\"") != NULL, "got: %s", out);
 	ck_assert_msg(strstr(out, "] Please switch to imap2.example.com "
 			     "soon.") != NULL, "got: %s", out);
 	free(out);
