@@ -393,8 +393,12 @@ END_TEST
 #define FAULT_KILL_INTERVAL_MSECS 2500
 #define FAULT_RECOVERY_MSECS 10000
 /* a nologin conversation that neither ends nor gets a reply for this
-   long hangs: Dovecot answers or closes within a second or two */
-#define FAULT_CONVERSATION_MSECS 15000
+   long hangs. Dovecot answers or closes within a second or two, but for
+   a command after a temporary failure while the auth process restarts:
+   2.4's imap-login says "* OK Waiting for authentication process to
+   respond.." and holds it until its auth connection is back, once seen
+   (distcheck, 2026-12-03) for more than 15 s. */
+#define FAULT_CONVERSATION_MSECS 40000
 /* conversations each worker prints: the first of each outcome, and
    violations up to this many */
 #define FAULT_PRINT_VIOLATIONS 5
