@@ -112,7 +112,7 @@ referral_imap_nologin(struct client *client, const struct referral_fields *field
 	   referral (RFC 2221), and the connection ends (doc/design.md).
 	   Most clients follow no referral and show neither the BYE's nor
 	   the NO's text: the ALERT before them is what reaches the person
-	   (Thunderbird shows it, and then no login-failed dialog). */
+	   (Thunderbird shows it; doc/clients.md has what each client does). */
 	referral_debug(client, fields, "ALERT, BYE and NO [REFERRAL] sent, "
 		       "disconnecting");
 	client_send_raw(client, t_strconcat(
