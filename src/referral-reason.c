@@ -162,7 +162,9 @@ bool referral_reason_expand(const char *template,
 		str_append(str, value);
 		p = end;
 	}
-	*result_r = referral_reason_sanitise(str_c(str),
-					     referral_reason_default(params));
+	/* the built-in text only when nothing is left of the template */
+	*result_r = referral_reason_sanitise(str_c(str), NULL);
+	if (*result_r == NULL)
+		*result_r = referral_reason_default(params);
 	return TRUE;
 }
