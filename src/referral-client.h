@@ -15,6 +15,7 @@ struct referral_target;
 
 #define REFERRAL_MODE_NOLOGIN "nologin"
 #define REFERRAL_MODE_LOGIN "login"
+#define REFERRAL_MODE_PROXY "proxy"
 
 #define REFERRAL_CONTEXT_REQUIRE(obj) \
 	MODULE_CONTEXT_REQUIRE(obj, referral_login_module)
@@ -36,6 +37,12 @@ extern MODULE_CONTEXT_DEFINE(referral_login_module, &login_module_register);
 /* Did the auth process say OK for this login attempt? Dovecot's login code
    passes the passdb fields of a failed one on as well. */
 bool referral_auth_succeeded(struct client *client);
+/* Log that a referral is refused, with error (which names the escaped
+   value) and the login_referral event with "error" and "error_field". */
+void referral_log_refused(struct client *client,
+			  const struct referral_fields *fields,
+			  const char *mode, const char *field,
+			  const char *error);
 /* Validate the target and the user name the URL will carry (destuser, or
    the login user when it is absent or empty), and refuse a target that
    would loop back to this server. A refusal is logged once (user, field,

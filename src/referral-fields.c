@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-referral authors, see the included COPYING file */
 
 #include "lib.h"
+#include "referral-escape.h"
 #include "referral-fields.h"
 
 #include <string.h>
@@ -38,6 +39,9 @@ void referral_fields_parse(const char *const *args,
 			fields_r->destuser = value;
 		else if ((value = field_value(arg, "reason")) != NULL)
 			fields_r->reason = value;
+		else if ((value = field_value(arg,
+					REFERRAL_FIELD_REFERRAL)) != NULL)
+			fields_r->referral = value;
 		else if (field_value(arg, "nologin") != NULL)
 			fields_r->nologin = TRUE;
 		else if (field_value(arg, "proxy") != NULL)
@@ -47,4 +51,19 @@ void referral_fields_parse(const char *const *args,
 		else if (field_value(arg, REFERRAL_FIELD_ALERT) != NULL)
 			fields_r->alert = TRUE;
 	}
+}
+
+int referral_fields_proxy_suggest(const struct referral_fields *fields,
+				  const char **error_r)
+{
+	if (!fields->proxy || fields->referral == NULL ||
+	    fields->referral[0] == '\0')
+		return 0;
+	if (strcasecmp(fields->referral, REFERRAL_PROXY_SUGGEST) == 0)
+		return 1;
+	*error_r = t_strdup_printf("Invalid " REFERRAL_FIELD_REFERRAL
+		" '%s': only '" REFERRAL_PROXY_SUGGEST "' is known",
+		referral_value_escape(fields->referral,
+				      REFERRAL_LOG_VALUE_MAX_LEN));
+	return -1;
 }

@@ -5,6 +5,11 @@
    prefix, so it cannot be taken for one of them. */
 #define REFERRAL_FIELD_KEEP_OPEN "referral_keep_open"
 #define REFERRAL_FIELD_ALERT "referral_alert"
+/* referral=suggest beside proxy and host: Dovecot proxies the login as it
+   would without, and the tagged OK the client gets carries a referral to
+   the proxy's target (referral-login-proxy.c) */
+#define REFERRAL_FIELD_REFERRAL "referral"
+#define REFERRAL_PROXY_SUGGEST "suggest"
 
 /* The passdb extra fields a referral is made of, exactly as the auth process
    sent them (NULL when absent). Nothing here is validated yet: values are
@@ -14,6 +19,8 @@ struct referral_fields {
 	const char *port;
 	const char *destuser;
 	const char *reason;
+	/* referral: what a proxied login also tells the client */
+	const char *referral;
 
 	bool nologin:1;
 	bool proxy:1;
@@ -34,5 +41,13 @@ struct referral_fields {
    nologin and proxy. */
 void referral_fields_parse(const char *const *args,
 			   struct referral_fields *fields_r);
+
+/* Does a proxied login also suggest its target? 1 for proxy with
+   referral=suggest (in any case), 0 without proxy or with the referral
+   field absent or empty (an SQL column left empty), -1 for any other
+   value, with error_r naming the (escaped, bounded) value: the login is
+   then proxied as without the field. Allocated from the data stack. */
+int referral_fields_proxy_suggest(const struct referral_fields *fields,
+				  const char **error_r);
 
 #endif

@@ -32,3 +32,13 @@ const char *referral_imap_bye_line(const char *text)
 {
 	return t_strconcat("* BYE ", text, NULL);
 }
+
+const char *referral_imap_ok_capability(const char *text)
+{
+	static const char prefix[] = "[CAPABILITY ";
+
+	if (strncasecmp(text, prefix, sizeof(prefix) - 1) != 0)
+		return NULL;
+	text += sizeof(prefix) - 1;
+	return t_strcut(text, ']');
+}

@@ -31,4 +31,10 @@ const char *referral_imap_alert_line(const char *text);
    nologin referral that closes the connection (doc/design.md). */
 const char *referral_imap_bye_line(const char *text);
 
+/* The capabilities in the text of a tagged OK ("[CAPABILITY <caps>] Logged
+   in", as a proxy's backend answers its login), up to the ']' or the end
+   of text, or NULL when the text starts with no CAPABILITY response code
+   (in any case). Allocated from the data stack. */
+const char *referral_imap_ok_capability(const char *text);
+
 #endif

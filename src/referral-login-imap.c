@@ -5,7 +5,8 @@
    (unless the passdb says referral_keep_open: the tagged NO alone);
    suggest-mode referrals as its tagged OK (after an ALERT when the passdb
    says referral_alert), written before the connection is handed to the
-   post-login imap process (doc/design.md). */
+   post-login imap process (doc/design.md). Proxied logins are
+   referral-login-imap-proxy.c's. */
 
 #include "lib.h"
 #include "str.h"
@@ -17,6 +18,7 @@
 #include "referral-target.h"
 #include "referral-url.h"
 #include "referral-client.h"
+#include "referral-login-imap.h"
 
 /* What a suggest-mode user sees when the login fails after the tagged OK
    with the referral was already sent: only an untagged BYE is left. */
@@ -26,9 +28,7 @@
    "Referral sent" line just before. */
 #define REFERRAL_DISCONNECT_REASON "Referred to another server"
 
-/* Build the target and the reply for this client, or return FALSE (the
-   refusal is logged) when the target is not valid. */
-static bool
+bool
 referral_imap_build(struct client *client, const struct referral_fields *fields,
 		    const char *mode, struct referral_target *target_r,
 		    struct referral_imap_reply *reply_r)
@@ -68,9 +68,7 @@ referral_imap_send_tagged(struct client *client, const char *result,
 							  resp_code, text));
 }
 
-/* The command tag and name and the user Dovecot leaves behind for every
-   login command; without them there is nothing to refer. */
-static bool referral_imap_command_known(struct client *client)
+bool referral_imap_command_known(struct client *client)
 {
 	struct imap_client *imap_client = (struct imap_client *)client;
 
@@ -268,4 +266,5 @@ void referral_imap_client_allocated(struct client_vfuncs *v)
 	v->auth_result = referral_imap_auth_result;
 	v->sasl_check_login = referral_imap_sasl_check_login;
 	referral_end_client_allocated(v);
+	referral_imap_proxy_client_allocated(v);
 }

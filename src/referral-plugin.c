@@ -48,6 +48,17 @@ referral_event(struct client *client, const struct referral_fields *fields,
 	return e;
 }
 
+void referral_log_refused(struct client *client,
+			  const struct referral_fields *fields,
+			  const char *mode, const char *field,
+			  const char *error)
+{
+	e_error(referral_event(client, fields, mode)->
+		add_str("error_field", field)->
+		add_str("error", error)->event(),
+		REFERRAL_REFUSED_PREFIX "%s", error);
+}
+
 bool referral_get_target(struct client *client,
 			 const struct referral_fields *fields,
 			 const char *mode, struct referral_target *target_r,
@@ -64,10 +75,7 @@ bool referral_get_target(struct client *client,
 				    client->virtual_user, &local, 1,
 				    target_r, user_r, &field, &error))
 		return TRUE;
-	e_error(referral_event(client, fields, mode)->
-		add_str("error_field", field)->
-		add_str("error", error)->event(),
-		REFERRAL_REFUSED_PREFIX "%s", error);
+	referral_log_refused(client, fields, mode, field, error);
 	return FALSE;
 }
 

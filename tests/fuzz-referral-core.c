@@ -14,6 +14,7 @@
 #include "unichar.h"
 #include "referral-escape.h"
 #include "referral-fields.h"
+#include "referral-imap.h"
 #include "referral-listeners.h"
 #include "referral-reason.h"
 #include "referral-sieve.h"
@@ -174,9 +175,11 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	struct referral_local local;
 	struct referral_reason_params params;
 	const char *const *argv, *mech, *user, *field, *error, *url, *reason;
+	const char *capability;
 	char *copy = t_malloc0(size + 1);
 	size_t i, start = 0;
 	unsigned int count;
+	int ret;
 
 	memcpy(copy, data, size);
 	check_listeners(copy);
@@ -199,6 +202,17 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	reason = referral_reason_sanitise(fields.reason, "Default.");
 	check_reason(reason, "Default.");
 	check_sieve_string(reason);
+	ret = referral_fields_proxy_suggest(&fields, &error);
+	CHECK(ret >= -1 && ret <= 1);
+	if (ret < 0)
+		check_escaped(error);
+	/* a backend's OK text: the capabilities are a part of it, and
+	   none of its line ends */
+	if (fields.reason != NULL &&
+	    (capability = referral_imap_ok_capability(fields.reason)) != NULL) {
+		CHECK(strstr(fields.reason, capability) != NULL);
+		CHECK(strchr(capability, ']') == NULL);
+	}
 	if (fields.host == NULL)
 		return;
 	check_escaped(referral_value_escape(fields.host,

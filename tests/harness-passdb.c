@@ -40,10 +40,10 @@ void passdb_create(const char *db_path, const struct passdb_user *users,
 		"CREATE TABLE users (userid TEXT PRIMARY KEY, "
 		"password TEXT, host TEXT, port TEXT, destuser TEXT, "
 		"reason TEXT, nologin TEXT, proxy TEXT, pass TEXT, mail TEXT, "
-		"referral_keep_open TEXT, referral_alert TEXT)",
+		"referral_keep_open TEXT, referral_alert TEXT, referral TEXT)",
 		NULL, NULL, NULL), "create");
 	sql_check(db, sqlite3_prepare_v2(db,
-		"INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
+		"INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
 		&stmt, NULL), "prepare");
 	for (i = 0; i < count; i++) {
 		const struct passdb_user *u = &users[i];
@@ -60,6 +60,7 @@ void passdb_create(const char *db_path, const struct passdb_user *users,
 		bind_text(db, stmt, 10, u->mail);
 		bind_text(db, stmt, 11, u->keep_open);
 		bind_text(db, stmt, 12, u->alert);
+		bind_text(db, stmt, 13, u->referral);
 		sql_check(db, sqlite3_step(stmt), "insert");
 		sql_check(db, sqlite3_reset(stmt), "reset");
 	}
@@ -121,12 +122,12 @@ const char *passdb_query_referral(void)
 	return dc_syntax_24() ?
 		"SELECT userid AS user, password, host, port, destuser, "
 		"reason, nologin, proxy, pass, referral_keep_open, "
-		"referral_alert, "
+		"referral_alert, referral, "
 		"mail AS userdb_mail_driver "
 		"FROM users WHERE userid = '%u'" :
 		"SELECT userid AS user, password, host, port, destuser, "
 		"reason, nologin, proxy, pass, referral_keep_open, "
-		"referral_alert, "
+		"referral_alert, referral, "
 		"mail AS userdb_mail "
 		"FROM users WHERE userid = '%u'";
 }

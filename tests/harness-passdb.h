@@ -10,6 +10,8 @@ struct passdb_user {
 	const char *keep_open;
 	/* the plugin's referral_alert field */
 	const char *alert;
+	/* the plugin's referral field (referral=suggest beside proxy) */
+	const char *referral;
 	/* userdb_mail: the user's mail location, overriding the default */
 	const char *mail;
 };

@@ -106,6 +106,45 @@ START_TEST(test_fields_last_wins_and_values_kept_raw)
 }
 END_TEST
 
+START_TEST(test_fields_proxy_suggest)
+{
+	static const struct {
+		const char *const args[4];
+		int ret;
+		const char *error;
+	} cases[] = {
+		{ { "proxy", "host=b", "referral=suggest", NULL }, 1, NULL },
+		{ { "proxy=y", "referral=SuGgEsT", NULL }, 1, NULL },
+		/* not proxied: host alone already suggests */
+		{ { "host=b", "referral=suggest", NULL }, 0, NULL },
+		{ { "proxy", "host=b", NULL }, 0, NULL },
+		/* an empty column: as if absent */
+		{ { "proxy", "referral=", NULL }, 0, NULL },
+		{ { "proxy", "referral", NULL }, 0, NULL },
+		{ { "proxy", "referral=nologin", NULL }, -1,
+		  "Invalid referral 'nologin': only 'suggest' is known" },
+		{ { "proxy", "referral=suggest ", NULL }, -1,
+		  "Invalid referral 'suggest ': only 'suggest' is known" },
+		{ { "proxy", "referral=s\r\n\x01", NULL }, -1,
+		  "Invalid referral 's\\x0d\\x0a\\x01': only 'suggest' is known" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		struct referral_fields f;
+		const char *error = NULL;
+
+		referral_fields_parse(cases[i].args, &f);
+		ck_assert_int_eq(referral_fields_proxy_suggest(&f, &error),
+				 cases[i].ret);
+		if (cases[i].error == NULL)
+			ck_assert_ptr_null(error);
+		else
+			ck_assert_str_eq(error, cases[i].error);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("referral-fields");
@@ -117,6 +156,7 @@ int main(void)
 	tcase_add_test(tc, test_fields_empty_and_bare_values);
 	tcase_add_test(tc, test_fields_last_wins_and_values_kept_raw);
 	tcase_add_test(tc, test_fields_keep_open_any_value);
+	tcase_add_test(tc, test_fields_proxy_suggest);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }

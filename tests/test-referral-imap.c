@@ -48,6 +48,26 @@ START_TEST(test_imap_lines)
 }
 END_TEST
 
+START_TEST(test_imap_ok_capability)
+{
+	ck_assert_str_eq(referral_imap_ok_capability(
+		"[CAPABILITY IMAP4rev1 SASL-IR ID] Logged in"),
+		"IMAP4rev1 SASL-IR ID");
+	/* in any case, as imap-proxy.c compares it */
+	ck_assert_str_eq(referral_imap_ok_capability(
+		"[capability IMAP4rev1] Logged in"), "IMAP4rev1");
+	/* unterminated: up to the end, as imap-proxy.c takes it */
+	ck_assert_str_eq(referral_imap_ok_capability("[CAPABILITY IMAP4rev1"),
+			 "IMAP4rev1");
+	ck_assert_str_eq(referral_imap_ok_capability("[CAPABILITY ]"), "");
+	ck_assert_ptr_null(referral_imap_ok_capability("Logged in"));
+	ck_assert_ptr_null(referral_imap_ok_capability(""));
+	ck_assert_ptr_null(referral_imap_ok_capability("[CAPABILITY"));
+	ck_assert_ptr_null(referral_imap_ok_capability(
+		"[ALERT] [CAPABILITY IMAP4rev1] x"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("referral-imap");
@@ -55,6 +75,7 @@ int main(void)
 
 	tcase_add_test(tc, test_imap_reply_build);
 	tcase_add_test(tc, test_imap_lines);
+	tcase_add_test(tc, test_imap_ok_capability);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
 }
