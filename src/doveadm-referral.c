@@ -41,6 +41,8 @@ enum lookup_mode {
 	LOOKUP_MODE_NOLOGIN,
 	LOOKUP_MODE_SUGGEST,
 	LOOKUP_MODE_PROXY,
+	/* proxy with referral=suggest */
+	LOOKUP_MODE_PROXY_SUGGEST,
 	LOOKUP_MODE_REFUSED,
 	LOOKUP_MODE_UNKNOWN,
 
@@ -48,7 +50,8 @@ enum lookup_mode {
 };
 
 static const char *const lookup_mode_names[LOOKUP_MODE_COUNT] = {
-	"none", "nologin", "suggest", "proxy", "refused", "unknown",
+	"none", "nologin", "suggest", "proxy", "proxy-suggest", "refused",
+	"unknown",
 };
 
 ARRAY_DEFINE_TYPE(referral_local, struct referral_local);
@@ -200,6 +203,36 @@ lookup_sieve(struct lookup_context *ctx, const char *user,
 			      user), &url);
 }
 
+/* A proxied user: Dovecot's proxying, and with referral=suggest the OK of
+   referral-login-imap-proxy.c (which keeps the capabilities in an
+   untagged line before it, the backend's, not printed here). */
+static void
+lookup_proxy(struct lookup_context *ctx, const char *user,
+	     const struct referral_fields *fields,
+	     struct lookup_result *result_r)
+{
+	struct referral_fields suggest;
+	const char *error;
+	int ret;
+
+	result_r->mode = LOOKUP_MODE_PROXY;
+	ret = referral_fields_proxy_suggest(fields, &error);
+	if (ret < 0) {
+		result_r->mode = LOOKUP_MODE_REFUSED;
+		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
+					      NULL);
+		return;
+	}
+	/* without a host Dovecot proxies nowhere */
+	if (ret == 0 || fields->host == NULL)
+		return;
+	result_r->mode = LOOKUP_MODE_PROXY_SUGGEST;
+	/* proxying logs the user in, whatever nologin says */
+	suggest = *fields;
+	suggest.nologin = FALSE;
+	lookup_imap(ctx, user, &suggest, result_r);
+}
+
 /* What the plugin makes of a user's passdb fields: the decisions of
    referral-login-imap.c and referral-login-sieve.c, in the order Dovecot
    reaches them. */
@@ -211,7 +244,7 @@ lookup_fields(struct lookup_context *ctx, const char *user,
 
 	referral_fields_parse(args, &fields);
 	if (fields.proxy) {
-		result_r->mode = LOOKUP_MODE_PROXY;
+		lookup_proxy(ctx, user, &fields, result_r);
 		return;
 	}
 	if (fields.host == NULL)
@@ -570,10 +603,13 @@ static void lookup_summary(struct lookup_context *ctx)
 	/* on standard error: standard output is the formatter's, which
 	   -f json must keep parseable */
 	fprintf(stderr, "%u users: %u referred (nologin), %u suggested, "
-		"%u proxied, %u untouched, %u refused, %u unknown\n",
+		"%u proxied (%u of them suggested), %u untouched, "
+		"%u refused, %u unknown\n",
 		ctx->users, ctx->mode_counts[LOOKUP_MODE_NOLOGIN],
 		ctx->mode_counts[LOOKUP_MODE_SUGGEST],
-		ctx->mode_counts[LOOKUP_MODE_PROXY],
+		ctx->mode_counts[LOOKUP_MODE_PROXY] +
+		ctx->mode_counts[LOOKUP_MODE_PROXY_SUGGEST],
+		ctx->mode_counts[LOOKUP_MODE_PROXY_SUGGEST],
 		ctx->mode_counts[LOOKUP_MODE_NONE],
 		ctx->mode_counts[LOOKUP_MODE_REFUSED],
 		ctx->mode_counts[LOOKUP_MODE_UNKNOWN]);

@@ -180,11 +180,50 @@ START_TEST(test_imap_authenticate_line_equals_real_login)
 }
 END_TEST
 
+/* referral=suggest beside proxy: the printed lines are the tagged OK
+   and the ALERT that a real proxied login gets (B's capabilities, in an
+   untagged line between them, are not printed). */
+START_TEST(test_proxy_suggest_lines_equal_real_login)
+{
+	static const char *const users[] = { "proxysuggest", "proxyalert" };
+	const char *user = users[_i % 2];
+	char *cmd = _i < 2 ? harness_printf("LOGIN %s " E2E_PASSWORD, user) :
+		imap_authenticate_plain_cmd(user, E2E_PASSWORD);
+	char *login = lookup_value(user, _i < 2 ? "imap_login" :
+				   "imap_authenticate");
+	char *alert = lookup_value(user, "imap_alert");
+	struct imap_conn conn;
+	char *reply = e2e_login_a(&conn, cmd);
+
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_str_eq(login, reply);
+	if (_i % 2 == 0) {
+		ck_assert_str_eq(alert, "");
+		ck_assert_ptr_null(strstr(conn.transcript, "[ALERT]"));
+	} else {
+		ck_assert(harness_starts_with(alert, "* OK [ALERT] "));
+		ck_assert(strstr(conn.transcript, alert) != NULL);
+	}
+	imap_disconnect(&conn);
+	free(reply);
+	free(alert);
+	free(login);
+	free(cmd);
+}
+END_TEST
+
 START_TEST(test_modes)
 {
 	assert_value("moved", "mode", "nologin");
 	assert_value("suggest", "mode", "suggest");
 	assert_value("proxied", "mode", "proxy");
+	assert_value("proxied", "imap_login", "");
+	assert_value("proxyemptymode", "mode", "proxy");
+	assert_value("proxysuggest", "mode", "proxy-suggest");
+	assert_value("proxysuggest", "imap_alert", "");
+	assert_value("proxybadmode", "mode", "refused");
+	assert_value("proxybadmode", "error", "Referral refused: Invalid "
+		     "referral 'nologin\\x0d\\x0a': only 'suggest' is known");
 	assert_value("local", "mode", "none");
 	assert_value("badhost", "mode", "refused");
 	assert_value("custom", "imap_target", "imap2.example.com:1143");
@@ -399,13 +438,15 @@ START_TEST(test_batch_file_summary)
 	char *out;
 
 	harness_write_file(list, "moved\nsuggest\n\n# a comment\nproxied\n"
-			   "local\nbadhost\nemptyhost\nnosuchuser\n");
+			   "proxysuggest\nlocal\nbadhost\nemptyhost\n"
+			   "nosuchuser\n");
 	out = lookup(args, &status);
 	ck_assert_int_eq(status, EX_DATAERR);
 	summary = harness_read_file(err);
-	ck_assert_msg(strstr(summary, "7 users: 1 referred (nologin), "
-			     "1 suggested, 1 proxied, 1 untouched, 2 refused, "
-			     "1 unknown\n") != NULL, "summary: %s", summary);
+	ck_assert_msg(strstr(summary, "8 users: 1 referred (nologin), "
+			     "1 suggested, 2 proxied (1 of them suggested), "
+			     "1 untouched, 2 refused, 1 unknown\n") != NULL,
+		      "summary: %s", summary);
 	ck_assert(strstr(summary, "refused: badhost: Referral refused: "
 			 "Invalid host field 'bad host]/x'") != NULL);
 	ck_assert(strstr(summary, "refused: emptyhost: Referral refused: "
@@ -467,8 +508,9 @@ START_TEST(test_all_users)
 	printf("(stderr)\n%s", summary);
 	ck_assert_int_eq(status, EX_DATAERR);
 	ck_assert_msg(strstr(summary, "4 users: 1 referred (nologin), "
-			     "1 suggested, 0 proxied, 1 untouched, 1 refused, "
-			     "0 unknown\n") != NULL, "summary: %s", summary);
+			     "1 suggested, 0 proxied (0 of them suggested), "
+			     "1 untouched, 1 refused, 0 unknown\n") != NULL,
+		      "summary: %s", summary);
 	ck_assert(strstr(summary, "refused: badhost: Referral refused: "
 			 "Invalid host field 'bad_host'") != NULL);
 	mode = tab_value(out, "moved", "mode");
@@ -542,6 +584,8 @@ int main(void)
 			    sizeof(login_users) / sizeof(login_users[0]));
 	tcase_add_loop_test(tc, test_imap_authenticate_line_equals_real_login,
 			    0, 3);
+	tcase_add_loop_test(tc, test_proxy_suggest_lines_equal_real_login,
+			    0, 4);
 	tcase_add_test(tc, test_modes);
 	tcase_add_test(tc, test_sieve_line);
 	tcase_add_loop_test(tc, test_refusal_as_logged, 0, 4);
