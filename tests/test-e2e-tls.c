@@ -6,7 +6,8 @@
    referral, a suggest-mode login, and a suggest-mode login with NOOP and
    LOGOUT pipelined behind it in one TLS write, many times, whose replies
    must come in order (doc/design.md, "With TLS": the post-login process
-   writes through imap-login's TLS relay, after our tagged OK). And a
+   writes through imap-login's TLS relay, after our tagged OK). The same
+   for a login that A proxies to server B with referral=suggest. And a
    ManageSieve referral after STARTTLS. The clients connect from an
    address of their own: Dovecot takes a connection from its own address
    for a secured one, and would let cleartext logins through. */
@@ -37,13 +38,26 @@
 	"account's IMAP server to imap2.example.com."
 #define SUGGEST_REASON "Logged in, but your mailbox has moved. Please " \
 	"change your mail account's IMAP server to imap2.example.com."
+/* B's address and port are known at run time */
+#define PROXY_URL "imap://proxysuggest;AUTH=*@" IP ":"
+#define PROXY_OK "b OK [REFERRAL " PROXY_URL "%s/] Logged in, but your " \
+	"mailbox has moved. Please change your mail account's IMAP server " \
+	"to " IP " (port %s)."
 
 static char *root;
-static struct dc_server a;
+/* B: the proxy's backend, cleartext on loopback */
+static struct dc_server a, b;
 static in_port_t imaps_port;
+static char port_b[8];
+/* the tagged OK of a login proxied to B with referral=suggest */
+static char *proxy_ok;
 
 static void setup(void)
 {
+	char *passdb_b;
+
+	dc_server_init(&b, root = harness_make_root("referral-tls"), "b");
+	snprintf(port_b, sizeof(port_b), "%u", b.imap_port);
 	const struct passdb_user users[] = {
 		{ .user = "local", .password = "{PLAIN}" PASSWORD },
 		{ .user = "moved", .password = "{PLAIN}" PASSWORD,
@@ -52,12 +66,18 @@ static void setup(void)
 		  .host = "imap2.example.com" },
 		{ .user = "sievemoved", .password = "{PLAIN}" PASSWORD,
 		  .host = "imap2.example.com", .nologin = "Y" },
+		{ .user = "proxysuggest", .password = "{PLAIN}" PASSWORD,
+		  .host = IP, .port = port_b, .proxy = "Y", .pass = PASSWORD,
+		  .referral = "suggest" },
 	};
 	char *db, *passdb, *plugins, *tls, *conf;
 
-	root = harness_make_root("referral-tls");
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
+	passdb_b = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
+	dc_server_start(&b, passdb_b);
+	free(passdb_b);
+	proxy_ok = harness_printf(PROXY_OK, port_b, port_b);
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	plugins = dc_syntax_login_plugins("referral", REFERRAL_PLUGIN_DIR);
 
@@ -78,7 +98,9 @@ static void setup(void)
 static void teardown(void)
 {
 	dc_server_stop(&a);
+	dc_server_stop(&b);
 	harness_remove_root(root);
+	free(proxy_ok);
 }
 
 enum tls_mode { MODE_IMAPS, MODE_STARTTLS };
@@ -187,23 +209,38 @@ END_TEST
 /* b LOGIN, c NOOP and d LOGOUT in one TLS record: the tagged OK with the
    referral, the post-login capability, then the pipelined replies, in
    that order, and nothing else. */
-static void pipelined_round(enum tls_mode mode, unsigned int round)
+static const char *const suggest_pipelined[] = {
+	"b OK [REFERRAL " SUGGEST_URL "] " SUGGEST_REASON,
+	"* OK [CAPABILITY IMAP4rev1 ",
+	"c OK NOOP completed",
+	"* BYE Logging out",
+	"d OK Logout completed",
+	NULL
+};
+/* The same through the proxy: B's capabilities untagged before the OK
+   (proxy_ok, with B's port), and B's replies */
+static const char *proxy_pipelined[] = {
+	"* CAPABILITY IMAP4rev1 ",
+	NULL,
+	"c OK NOOP completed",
+	"* BYE Logging out",
+	"d OK Logout completed",
+	NULL
+};
+
+static void pipelined_round(enum tls_mode mode, unsigned int round,
+			    const char *user, const char *const *expected)
 {
-	static const char *const expected[] = {
-		"b OK [REFERRAL " SUGGEST_URL "] " SUGGEST_REASON,
-		"* OK [CAPABILITY IMAP4rev1 ",
-		"c OK NOOP completed",
-		"* BYE Logging out",
-		"d OK Logout completed",
-	};
 	struct tls_conn conn;
 	unsigned int i;
-	char *line;
+	char *line, *login;
 
 	imap_tls_connect(&conn, mode);
-	ck_assert(tls_send_raw(&conn, "b LOGIN suggest " PASSWORD "\r\n"
-			       "c NOOP\r\nd LOGOUT\r\n"));
-	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+	login = harness_printf("b LOGIN %s " PASSWORD "\r\nc NOOP\r\n"
+			       "d LOGOUT\r\n", user);
+	ck_assert(tls_send_raw(&conn, login));
+	free(login);
+	for (i = 0; expected[i] != NULL; i++) {
 		line = tls_read_line(&conn);
 		ck_assert_msg(line != NULL, "%s round %u: closed before '%s'",
 			      mode_names[mode], round, expected[i]);
@@ -222,7 +259,17 @@ START_TEST(test_suggest_pipelined_in_order)
 	unsigned int round;
 
 	for (round = 1; round <= PIPELINED_ROUNDS; round++)
-		pipelined_round(_i, round);
+		pipelined_round(_i, round, "suggest", suggest_pipelined);
+}
+END_TEST
+
+START_TEST(test_proxy_suggest_pipelined_in_order)
+{
+	unsigned int round;
+
+	proxy_pipelined[1] = proxy_ok;
+	for (round = 1; round <= PIPELINED_ROUNDS; round++)
+		pipelined_round(_i, round, "proxysuggest", proxy_pipelined);
 }
 END_TEST
 
@@ -274,6 +321,10 @@ START_TEST(test_logs)
 					  "(login): " SUGGEST_URL, ", TLS,"));
 	ck_assert(dc_server_log_wait_line(&a, "imap-login: Info: Referral sent "
 					  "(nologin): " NOLOGIN_URL, ", TLS,"));
+	ck_assert(dc_server_log_wait_line(&a, "imap-login: Info: Referral sent "
+					  "(proxy): " PROXY_URL, ", TLS,"));
+	ck_assert(dc_server_log_wait_line(&b, "imap-login: Info: ",
+					  "user=<proxysuggest>"));
 	ck_assert(dc_server_log_wait_line(&a, "managesieve-login: Info: "
 					  "Referral sent (nologin): sieve://"
 					  "imap2.example.com", ", TLS,"));
@@ -299,6 +350,8 @@ int main(void)
 			    MODE_STARTTLS + 1);
 	tcase_add_loop_test(tc, test_suggest_pipelined_in_order, MODE_IMAPS,
 			    MODE_STARTTLS + 1);
+	tcase_add_loop_test(tc, test_proxy_suggest_pipelined_in_order,
+			    MODE_IMAPS, MODE_STARTTLS + 1);
 	tcase_add_test(tc, test_sieve_referral_after_starttls);
 	tcase_add_test(tc, test_logs);
 	suite_add_tcase(s, tc);
