@@ -100,6 +100,10 @@ static const struct {
 	{ LOGIN, "moved", "REFAUTHFAILED", "moved", "moved", 1 },
 	{ AUTHENTICATE, "suggestb", "REFAUTH", "suggestb", "suggestb", 1 },
 	{ LOGIN, "suggestb", "REFAUTH", "suggestb", "suggestb", 1 },
+	/* logged in through A's proxy to B, and told to go there itself */
+	{ AUTHENTICATE, "proxysuggest", "REFAUTH", "proxysuggest",
+	  "proxysuggest", 1 },
+	{ LOGIN, "proxyalert", "REFAUTH", "proxyalert", "proxyalert", 1 },
 	{ AUTHENTICATE, "renamedb", "REFAUTHFAILED", "bob%40example.com",
 	  "bob@example.com", 1 },
 	/* the connection kept open: c-client asks three times */

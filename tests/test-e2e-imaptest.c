@@ -5,7 +5,9 @@
    as a user without referral fields and as a suggest-mode user (every
    command after an "OK [REFERRAL ...]" login), which must pass and fail
    alike on both servers, then a short stress run of suggest-mode users,
-   which must see no error; then faults under load (below): imaptest and
+   which must see no error; the scripted tests through A's proxy to
+   server B as a user with referral=suggest and as one without, which
+   must pass and fail alike, and a stress run of such users; then faults under load (below): imaptest and
    nologin clients of our own while the auth and imap processes are
    killed. scripts/imaptest builds imaptest; the binary
    is REFERRAL_IMAPTEST or the one under the build directory, and its
@@ -39,6 +41,8 @@
 #define PASSWORD "Pw-imaptest"
 #define SUGGEST_USERS 10
 #define NOLOGIN_USERS 10
+/* proxied to B with referral=suggest, for the stress run */
+#define PROXY_USERS 10
 /* the stress run: clients, seconds, messages in its mbox */
 #define STRESS_CLIENTS 10
 #define STRESS_SECS 15
@@ -49,7 +53,7 @@
 
 static const char *imaptest;
 static char *tests_dir, *root, *mbox_path;
-static struct dc_server a, stock;
+static struct dc_server a, stock, b;
 
 struct scripted_result {
 	/* the three summary lines, "" when imaptest did not print one */
@@ -60,23 +64,27 @@ struct scripted_result {
 	int exit_code;
 };
 
-static void create_passdb(const char *db)
+/* With port_b: also the users that A proxies to B there, "proxyplain"
+   and "proxysuggest" for the scripted tests, proxysuggest1.. for the
+   stress run (B knows them all: the same passdb). */
+static void create_passdb(const char *db, const char *port_b)
 {
-	struct passdb_user users[1 + SUGGEST_USERS + NOLOGIN_USERS];
-	char names[SUGGEST_USERS + NOLOGIN_USERS][16];
-	unsigned int i;
+	struct passdb_user users[1 + SUGGEST_USERS + NOLOGIN_USERS + 2 +
+				 PROXY_USERS];
+	char names[SUGGEST_USERS + NOLOGIN_USERS + PROXY_USERS][16];
+	unsigned int i, count = 0;
 
 	memset(users, 0, sizeof(users));
-	users[0].user = "plain";
-	users[0].password = "{PLAIN}" PASSWORD;
+	users[count].user = "plain";
+	users[count++].password = "{PLAIN}" PASSWORD;
 	for (i = 0; i < SUGGEST_USERS; i++) {
 		snprintf(names[i], sizeof(names[i]), "suggest%u", i + 1);
-		users[1 + i].user = names[i];
-		users[1 + i].password = "{PLAIN}" PASSWORD;
-		users[1 + i].host = "imap2.example.com";
+		users[count].user = names[i];
+		users[count].password = "{PLAIN}" PASSWORD;
+		users[count++].host = "imap2.example.com";
 	}
 	for (i = 0; i < NOLOGIN_USERS; i++) {
-		struct passdb_user *user = &users[1 + SUGGEST_USERS + i];
+		struct passdb_user *user = &users[count++];
 
 		snprintf(names[SUGGEST_USERS + i], sizeof(names[0]),
 			 "nologin%u", i + 1);
@@ -85,7 +93,30 @@ static void create_passdb(const char *db)
 		user->host = "imap2.example.com";
 		user->nologin = "Y";
 	}
-	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
+	for (i = 0; port_b != NULL && i < 2 + PROXY_USERS; i++) {
+		struct passdb_user *user = &users[count++];
+
+		if (i == 0)
+			user->user = "proxyplain";
+		else if (i == 1)
+			user->user = "proxysuggest";
+		else {
+			char *name = names[SUGGEST_USERS + NOLOGIN_USERS +
+					   i - 2];
+
+			snprintf(name, sizeof(names[0]), "proxysuggest%u",
+				 i - 1);
+			user->user = name;
+		}
+		user->password = "{PLAIN}" PASSWORD;
+		user->host = IP;
+		user->port = port_b;
+		user->proxy = "Y";
+		user->pass = PASSWORD;
+		if (i > 0)
+			user->referral = "suggest";
+	}
+	passdb_create(db, users, count);
 }
 
 /* The stress run's messages: imaptest checks that a message it sees
@@ -115,12 +146,13 @@ static void write_mbox(const char *path)
 }
 
 /* Make dir_root's passdb (returned: its passdb block) and stress mbox. */
-static char *setup_files(const char *dir_root, char **mbox_path_r)
+static char *setup_files(const char *dir_root, const char *port_b,
+			 char **mbox_path_r)
 {
 	char *db = harness_printf("%s/users.db", dir_root);
 	char *passdb;
 
-	create_passdb(db);
+	create_passdb(db, port_b);
 	passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
 	*mbox_path_r = harness_printf("%s/stress.mbox", dir_root);
 	write_mbox(*mbox_path_r);
@@ -143,20 +175,28 @@ static void start_with_plugin(struct dc_server *srv, const char *dir_root,
 
 static void setup(void)
 {
-	char *passdb;
+	char port_b[8], *db, *passdb, *passdb_b;
 
 	root = harness_make_root("referral-imaptest");
-	passdb = setup_files(root, &mbox_path);
+	dc_server_init(&b, root, "b");
+	snprintf(port_b, sizeof(port_b), "%u", b.imap_port);
+	passdb = setup_files(root, port_b, &mbox_path);
 	start_with_plugin(&a, root, "a", passdb);
 	dc_server_init(&stock, root, "stock");
 	dc_server_start(&stock, passdb);
 	free(passdb);
+	db = harness_printf("%s/users.db", root);
+	passdb_b = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
+	dc_server_start(&b, passdb_b);
+	free(passdb_b);
+	free(db);
 }
 
 static void teardown(void)
 {
 	dc_server_stop(&a);
 	dc_server_stop(&stock);
+	dc_server_stop(&b);
 	harness_remove_root(root);
 }
 
@@ -324,11 +364,13 @@ static unsigned int stress_logins(const char *output)
 	return logins;
 }
 
-static unsigned int stress(const struct dc_server *srv)
+/* A stress run as users <prefix>1..<prefix>users */
+static unsigned int stress(const struct dc_server *srv, const char *prefix,
+			   unsigned int users)
 {
-	char *args = harness_printf("user=suggest%%d users=%u pass=" PASSWORD
+	char *args = harness_printf("user=%s%%d users=%u pass=" PASSWORD
 				    " mbox=%s clients=%u secs=%u",
-				    SUGGEST_USERS, mbox_path, STRESS_CLIENTS,
+				    prefix, users, mbox_path, STRESS_CLIENTS,
 				    STRESS_SECS);
 	char *output;
 	unsigned int logins;
@@ -354,8 +396,8 @@ START_TEST(test_stress_suggest_users)
 	unsigned int logins_a, logins_stock;
 	char *errors;
 
-	logins_a = stress(&a);
-	logins_stock = stress(&stock);
+	logins_a = stress(&a, "suggest", SUGGEST_USERS);
+	logins_stock = stress(&stock, "suggest", SUGGEST_USERS);
 	printf("== imaptest stress run, %u clients, %u s, suggest-mode users: "
 	       "with the plugin | plugin-less\n"
 	       "   logins/s: %.1f | %.1f\n", STRESS_CLIENTS, STRESS_SECS,
@@ -370,6 +412,63 @@ START_TEST(test_stress_suggest_users)
 	errors = dc_server_log_errors(&a);
 	ck_assert_msg(errors == NULL, "server a logged:\n%s", errors);
 	ck_assert_uint_eq(log_count(&a, "Referral refused"), 0);
+}
+END_TEST
+
+/* Through A's proxy to B: the scripted tests as a user with
+   referral=suggest (every command after the OK with the referral and the
+   untagged CAPABILITY before it) pass and fail as for a user without. */
+START_TEST(test_scripted_proxy_suggest_same_as_proxy)
+{
+	unsigned int referrals = log_count(&a, "Referral sent (proxy): "
+					   "imap://proxysuggest;");
+	struct scripted_result with, without;
+	unsigned int i;
+
+	scripted(&a, "proxysuggest", &with);
+	scripted(&a, "proxyplain", &without);
+	printf("== imaptest scripted tests through the proxy: "
+	       "referral=suggest | proxy alone\n");
+	for (i = 0; i < 3; i++)
+		printf("   %s | %s\n", with.summary[i], without.summary[i]);
+	fflush(stdout);
+	for (i = 0; i < 3; i++)
+		ck_assert_str_eq(with.summary[i], without.summary[i]);
+	ck_assert_str_eq(with.failures, without.failures);
+	ck_assert_int_eq(with.exit_code, without.exit_code);
+	assert_ran_tests(&with);
+	ck_assert_uint_gt(log_count(&a, "Referral sent (proxy): "
+				    "imap://proxysuggest;"), referrals);
+	ck_assert_uint_eq(log_count(&a, "Referral sent (proxy): "
+				    "imap://proxyplain;"), 0);
+	/* the sessions were B's */
+	ck_assert(dc_server_log_wait_line(&b, "Info: ", "user=<proxysuggest>"));
+	scripted_free(&with);
+	scripted_free(&without);
+}
+END_TEST
+
+START_TEST(test_stress_proxy_suggest_users)
+{
+	unsigned int referrals = log_count(&a, "Referral sent (proxy): ");
+	unsigned int logins;
+	char *errors;
+
+	logins = stress(&a, "proxysuggest", PROXY_USERS);
+	printf("== imaptest stress run, %u clients, %u s, proxied users with "
+	       "referral=suggest: logins/s %.1f\n", STRESS_CLIENTS,
+	       STRESS_SECS, (double)logins / STRESS_SECS);
+	fflush(stdout);
+	ck_assert_uint_gt(logins, 0);
+	/* every login of the run was proxied with the referral */
+	ck_assert_uint_ge(log_count(&a, "Referral sent (proxy): ") -
+			  referrals, logins);
+	errors = dc_server_log_errors(&a);
+	ck_assert_msg(errors == NULL, "server a logged:\n%s", errors);
+	errors = dc_server_log_errors(&b);
+	ck_assert_msg(errors == NULL, "server b logged:\n%s", errors);
+	ck_assert_uint_eq(log_count(&a, "Referral refused"), 0);
+	ck_assert_uint_eq(log_count(&a, "Referral skipped"), 0);
 }
 END_TEST
 
@@ -416,7 +515,7 @@ static void setup_faults(void)
 	char *passdb;
 
 	faults_root = harness_make_root("referral-faults");
-	passdb = setup_files(faults_root, &faults_mbox);
+	passdb = setup_files(faults_root, NULL, &faults_mbox);
 	start_with_plugin(&faults, faults_root, "faults", passdb);
 	free(passdb);
 }
@@ -1215,6 +1314,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_scripted_same_as_stock, 0,
 			    sizeof(scripted_users) / sizeof(scripted_users[0]));
 	tcase_add_test(tc, test_stress_suggest_users);
+	tcase_add_test(tc, test_scripted_proxy_suggest_same_as_proxy);
+	tcase_add_test(tc, test_stress_proxy_suggest_users);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("faults");

@@ -11,7 +11,10 @@
      login on A (no retry loop);
    - suggest mode: INBOX opens on A and nothing is shown;
    - suggest mode with referral_alert: INBOX opens on A and the reason is
-     shown as an alert. */
+     shown as an alert;
+   - proxied to B with referral=suggest and referral_alert: Thunderbird
+     keeps working through A's proxy, and shows the reason as an
+     alert. */
 
 #define _GNU_SOURCE
 #include "e2e-servers.h"
@@ -223,6 +226,26 @@ START_TEST(test_suggest_alert_shown)
 }
 END_TEST
 
+START_TEST(test_proxy_suggest_keeps_working)
+{
+	struct tb_run run;
+	const char *who = "user=<proxyalert>";
+
+	tb_login("proxyalert", &run);
+	ck_assert_int_eq(run.status, 0);
+	assert_value_is(run.out, "PROMPTS", "1");
+	assert_none(run.out, "LOGIN_FAILED_DIALOG");
+	assert_value_is(run.out, "LOGIN_FAILED_DIALOGS", "0");
+	assert_alerts_show(run.out, e2e_b_default_reason(true));
+	ck_assert_uint_ge(a_log_count("Referral sent (proxy): "
+				      "imap://proxyalert;", who), 1);
+	ck_assert_uint_ge(a_log_count("proxy(proxyalert", ""), 1);
+	/* its sessions were B's, through the proxy */
+	ck_assert(dc_server_log_wait_login(&e2e.b, who));
+	free(run.out);
+}
+END_TEST
+
 START_TEST(test_logs_clean)
 {
 	e2e_assert_logs_clean();
@@ -246,6 +269,7 @@ int main(void)
 	tcase_add_test(tc, test_nologin_reason_shown);
 	tcase_add_test(tc, test_suggest_inbox_opens);
 	tcase_add_test(tc, test_suggest_alert_shown);
+	tcase_add_test(tc, test_proxy_suggest_keeps_working);
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 	return e2e_run_suite(s, true);
