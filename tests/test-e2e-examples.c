@@ -62,12 +62,23 @@ static void start(struct dc_server *srv, const char *name, char *passdb)
 
 static void servers_setup(void)
 {
-	char *db, *schema;
+	char *db, *schema, *moving;
 
 	root = harness_make_root("referral-examples");
+	/* one users file for both versions; also the proxy target of
+	   "moving" (its user "stays") */
+	start(&passwd_file, "passwd-file", dc_syntax_passwd_file_passdb(
+		"passwd-file/dovecot-passwd-file.conf.ext",
+		EXAMPLES "/passwd-file/users"));
 	db = harness_printf("%s/users.sqlite", root);
 	schema = harness_read_file(EXAMPLES "/sql/users.sql");
 	passdb_exec_sql(db, schema);
+	moving = harness_printf("INSERT INTO users (userid, password, host, "
+		"port, destuser, proxy, referral) VALUES ('moving', "
+		"'{PLAIN}" PASSWORD "', '" IP "', '%u', 'stays', 'Y', "
+		"'suggest');", passwd_file.imap_port);
+	passdb_exec_sql(db, moving);
+	free(moving);
 	passdb_exec_sql(db,
 		"INSERT INTO users (userid, password) VALUES "
 		"('stays', '{PLAIN}" PASSWORD "');"
@@ -77,17 +88,14 @@ static void servers_setup(void)
 		"VALUES ('suggested', '{PLAIN}" PASSWORD "', "
 		"'imap2.example.com', '1143', 'Please use imap2.');"
 		"INSERT INTO users VALUES ('renamed', '{PLAIN}" PASSWORD "', "
-		"'2001:db8::25', NULL, 'renamed@example.com', NULL, 'Y', NULL);");
+		"'2001:db8::25', NULL, 'renamed@example.com', NULL, 'Y', NULL, "
+		"NULL);");
 	free(schema);
 
 	start(&sql, "sql", sql_example_block("dovecot-sql-sqlite.conf.ext",
 					     db));
 	start(&forward_all, "forward-all",
 	      sql_example_block("dovecot-sql-forward-all.conf.ext", db));
-	/* one users file for both versions */
-	start(&passwd_file, "passwd-file", dc_syntax_passwd_file_passdb(
-		"passwd-file/dovecot-passwd-file.conf.ext",
-		EXAMPLES "/passwd-file/users"));
 	free(db);
 }
 
@@ -143,6 +151,24 @@ START_TEST(test_sqlite_example)
 		     "example.com;AUTH=*@[2001:db8::25]/] Your mailbox has moved. "
 		     "Please change your mail account's IMAP server to "
 		     "2001:db8::25 (user name renamed@example.com).");
+}
+END_TEST
+
+/* proxy and referral=suggest: proxied to the passwd-file server as
+   "stays", and told to go there */
+START_TEST(test_sqlite_example_proxy_suggest)
+{
+	char *reply = login(&sql, "moving", PASSWORD);
+	char *expected = harness_printf("b OK [REFERRAL imap://stays;AUTH=*@"
+		IP ":%u/] Logged in, but your mailbox has moved. Please "
+		"change your mail account's IMAP server to " IP " (port %u, "
+		"user name stays).", passwd_file.imap_port,
+		passwd_file.imap_port);
+
+	ck_assert_str_eq(reply, expected);
+	ck_assert(dc_server_log_wait_login(&passwd_file, "user=<stays>"));
+	free(expected);
+	free(reply);
 }
 END_TEST
 
@@ -228,6 +254,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, servers_setup, servers_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sqlite_example);
+	tcase_add_test(tc, test_sqlite_example_proxy_suggest);
 	tcase_add_test(tc, test_pgsql_example_has_the_tested_query);
 	tcase_add_test(tc, test_forward_all_example);
 	tcase_add_test(tc, test_passwd_file_example);

@@ -8,5 +8,7 @@ CREATE TABLE users (
   destuser VARCHAR(255),   -- user name there, when it differs
   reason   VARCHAR(1024),  -- text shown to the user
   nologin  CHAR(1),        -- 'Y': refer only; NULL: log in here too
-  proxy    CHAR(1)         -- 'Y': proxy to host instead of referring
+  proxy    CHAR(1),        -- 'Y': proxy to host instead of referring
+  referral VARCHAR(16)     -- 'suggest' with proxy: proxy, and tell the
+                           -- client to go to host itself next time
 );
