@@ -27,6 +27,12 @@ struct referral_client {
 	   the command is answered, whatever happens to the login now. */
 	bool login_referral_sent:1;
 
+	/* IMAP proxying: where the proxy went first (its host name as
+	   login_proxy_get_host() returns it, and port), to tell a 2.4
+	   redirect elsewhere (referral-login-imap-proxy.c) */
+	const char *proxy_host;
+	in_port_t proxy_port;
+
 	/* set by referral_client_end(): the connection ends soon */
 	struct timeout *to_end;
 	const char *end_reason;

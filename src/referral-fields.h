@@ -7,7 +7,7 @@
 #define REFERRAL_FIELD_ALERT "referral_alert"
 /* referral=suggest beside proxy and host: Dovecot proxies the login as it
    would without, and the tagged OK the client gets carries a referral to
-   the proxy's target (referral-login-proxy.c) */
+   the proxy's target (referral-login-imap-proxy.c) */
 #define REFERRAL_FIELD_REFERRAL "referral"
 #define REFERRAL_PROXY_SUGGEST "suggest"
 

@@ -22,6 +22,17 @@
    its own commands; the rest of the line is the OK's text. */
 #define REFERRAL_PROXY_LOGIN_OK "L OK "
 
+void referral_imap_proxy_started(struct client *client)
+{
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
+
+	if (client->login_proxy == NULL)
+		return;
+	rclient->proxy_host = p_strdup(client->pool,
+		login_proxy_get_host(client->login_proxy));
+	rclient->proxy_port = login_proxy_get_port(client->login_proxy);
+}
+
 /* Returns the text of the tagged OK the client gets instead of ok_text,
    the backend's, after writing what goes before it; or NULL to leave the
    reply to Dovecot. */
@@ -29,10 +40,12 @@ static const char *
 referral_imap_proxy_login_ok(struct client *client, const char *ok_text)
 {
 	struct imap_client *imap_client = (struct imap_client *)client;
+	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	struct referral_fields fields;
 	struct referral_target target;
 	struct referral_imap_reply reply;
 	const char *error, *capability, *proxy_host;
+	in_port_t proxy_port;
 	int ret;
 
 	referral_fields_parse(client->auth_passdb_args, &fields);
@@ -42,15 +55,25 @@ referral_imap_proxy_login_ok(struct client *client, const char *ok_text)
 				     REFERRAL_FIELD_REFERRAL, error);
 		return NULL;
 	}
-	if (ret == 0 || fields.host == NULL || client->login_proxy == NULL ||
-	    !referral_imap_command_known(client))
+	if (ret == 0 || fields.host == NULL || client->login_proxy == NULL)
 		return NULL;
+	if (!referral_imap_command_known(client) ||
+	    rclient->proxy_host == NULL) {
+		referral_debug(client, &fields, "proxied, login state unknown: "
+			       "no referral");
+		return NULL;
+	}
 	proxy_host = login_proxy_get_host(client->login_proxy);
-	if (strcmp(proxy_host, fields.host) != 0) {
-		/* Dovecot 2.4 follows a backend's redirect: the session is
-		   on another server than the one the passdb names */
+	proxy_port = login_proxy_get_port(client->login_proxy);
+	if (strcmp(proxy_host, rclient->proxy_host) != 0 ||
+	    proxy_port != rclient->proxy_port) {
+		/* Dovecot 2.4 follows a backend's redirect (and may have
+		   asked the passdb again): the session is on another
+		   server than the one the proxy started for */
 		e_warning(client->event, "Referral skipped (proxy): "
-			  "the proxy was redirected to %s", proxy_host);
+			  "the proxy was redirected from %s port %u to %s "
+			  "port %u", rclient->proxy_host, rclient->proxy_port,
+			  proxy_host, proxy_port);
 		return NULL;
 	}
 	/* proxying logs the user in, whatever nologin says: a suggestion,
@@ -89,11 +112,16 @@ referral_imap_proxy_login_ok(struct client *client, const char *ok_text)
 static int referral_imap_proxy_parse_line(struct client *client,
 					  const char *line)
 {
+	struct imap_client *imap_client = (struct imap_client *)client;
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	const char *text;
 	int ret;
 
-	if (strncmp(line, REFERRAL_PROXY_LOGIN_OK,
+	/* The first line is the backend's greeting, whatever it says.
+	   Compared case-sensitively, as 2.3's imap-proxy.c does: it takes
+	   "L ok" for a failure, which must stay one. */
+	if (!imap_client->proxy_seen_banner ||
+	    strncmp(line, REFERRAL_PROXY_LOGIN_OK,
 		    strlen(REFERRAL_PROXY_LOGIN_OK)) != 0)
 		return rclient->module_ctx.super.proxy_parse_line(client, line);
 	/* the super call may destroy the client: nothing of it is used

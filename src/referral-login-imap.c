@@ -233,6 +233,8 @@ referral_imap_auth_result(struct client *client, enum client_auth_result result,
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 	struct referral_fields fields;
 
+	if (result == CLIENT_AUTH_RESULT_SUCCESS)
+		referral_imap_proxy_started(client);
 	if (rclient->login_referral_sent &&
 	    result != CLIENT_AUTH_RESULT_SUCCESS) {
 		/* The command already has its tagged OK: a failure after it

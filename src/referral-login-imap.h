@@ -21,6 +21,9 @@ bool referral_imap_build(struct client *client,
 			 const char *mode, struct referral_target *target_r,
 			 struct referral_imap_reply *reply_r);
 
+/* Remember where the proxy goes, when this successful login is proxied
+   (auth_result time: Dovecot calls it right after the proxy starts). */
+void referral_imap_proxy_started(struct client *client);
 /* Install the proxy's override into v (client_allocated time). */
 void referral_imap_proxy_client_allocated(struct client_vfuncs *v);
 

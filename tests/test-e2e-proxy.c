@@ -57,13 +57,16 @@ static char *blank_timings(const char *in)
    then run the session; returns the transcript with the timings
    blanked. */
 static char *proxied_session(const char *name, in_port_t port,
-			     const char *user, bool authenticate)
+			     const char *user, bool authenticate,
+			     bool capability_first)
 {
 	struct imap_conn conn;
 	char *cmd, *out;
 	unsigned int i;
 
 	ck_assert(imap_connect(&conn, name, E2E_IP, port));
+	if (capability_first)
+		free(imap_command(&conn, "a", "CAPABILITY"));
 	cmd = authenticate ? imap_authenticate_plain_cmd(user, E2E_PASSWORD) :
 		harness_printf("LOGIN %s %s", user, E2E_PASSWORD);
 	free(imap_command(&conn, "b", cmd));
@@ -118,9 +121,10 @@ START_TEST(test_proxy_suggest)
 {
 	const char *user = suggest_cases[_i].user;
 	bool authenticate = suggest_cases[_i].authenticate;
-	char *a = proxied_session("A", e2e.a.imap_port, user, authenticate);
+	char *a = proxied_session("A", e2e.a.imap_port, user, authenticate,
+				  false);
 	char *stock = proxied_session("stock", e2e.stock.imap_port, user,
-				      authenticate);
+				      authenticate, false);
 	char *expected = expected_from_stock(stock, user,
 		authenticate ? "PLAIN" : "*", suggest_cases[_i].alert);
 	char *sent = harness_printf("Referral sent (proxy): imap://%s;AUTH=%s@%s/",
@@ -134,6 +138,31 @@ START_TEST(test_proxy_suggest)
 	sent = harness_printf("proxy(%s,127.0.0.1:", user);
 	ck_assert(dc_server_log_wait(&e2e.a, sent));
 	free(sent);
+	free(expected);
+	free(stock);
+	free(a);
+}
+END_TEST
+
+/* A client that asked CAPABILITY before logging in gets, from stock, B's
+   capabilities untagged and "b OK Logged in": from A the same, the OK
+   with the referral. */
+START_TEST(test_proxy_suggest_after_capability_command)
+{
+	char *a = proxied_session("A", e2e.a.imap_port, "proxysuggest", false,
+				  true);
+	char *stock = proxied_session("stock", e2e.stock.imap_port,
+				      "proxysuggest", false, true);
+	const char *ok = strstr(stock, "\r\nb OK Logged in\r\n");
+	char *expected;
+
+	ck_assert_msg(ok != NULL, "no untagged-capability login in: %s", stock);
+	ck_assert(strstr(stock, "\r\n* CAPABILITY IMAP4rev1 ") < ok);
+	expected = harness_printf("%.*s\r\nb OK [REFERRAL imap://proxysuggest;"
+		"AUTH=*@%s/] %s\r\n%s", (int)(ok - stock), stock,
+		e2e_b_hostport(), e2e_b_default_reason(true),
+		ok + strlen("\r\nb OK Logged in\r\n"));
+	ck_assert_str_eq(a, expected);
 	free(expected);
 	free(stock);
 	free(a);
@@ -190,9 +219,9 @@ static const char *const same_as_stock_users[] = {
 START_TEST(test_proxy_without_suggest_same_as_stock)
 {
 	const char *user = same_as_stock_users[_i];
-	char *a = proxied_session("A", e2e.a.imap_port, user, false);
+	char *a = proxied_session("A", e2e.a.imap_port, user, false, false);
 	char *stock = proxied_session("stock", e2e.stock.imap_port, user,
-				      false);
+				      false, false);
 
 	ck_assert_str_eq(a, stock);
 	ck_assert(strstr(a, "\r\n" STOCK_OK_PREFIX) != NULL);
@@ -233,6 +262,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_proxy_suggest, 0,
 			    sizeof(suggest_cases) / sizeof(suggest_cases[0]));
+	tcase_add_test(tc, test_proxy_suggest_after_capability_command);
 	tcase_add_test(tc, test_proxy_suggest_pipelined);
 	tcase_add_loop_test(tc, test_proxy_without_suggest_same_as_stock, 0,
 			    sizeof(same_as_stock_users) /
