@@ -52,18 +52,25 @@ struct scenario {
 	const char *name, *user, *password;
 	/* the tagged reply must start with this, on both servers */
 	const char *reply_prefix;
+	/* and with this on the server that loads the referral plugin
+	   ("plugin"), when it answers otherwise than stock */
+	const char *plugin_reply_prefix;
 	/* a fresh loopback source address per login: Dovecot's auth penalty
 	   would otherwise slow every failed login down */
 	bool own_address;
 };
 
 static const struct scenario scenarios[] = {
-	{ "local", "local", PASSWORD, "b OK ", false },
-	{ "nologin", "moved", PASSWORD, "b NO [REFERRAL ", false },
-	{ "suggest", "suggest", PASSWORD, "b OK ", false },
-	{ "proxy", "proxied", PASSWORD, "b OK ", false },
+	{ "local", "local", PASSWORD, "b OK ", NULL, false },
+	{ "nologin", "moved", PASSWORD, "b NO [REFERRAL ", NULL, false },
+	{ "suggest", "suggest", PASSWORD, "b OK ", "b OK [REFERRAL ", false },
+	{ "proxy", "proxied", PASSWORD, "b OK ", NULL, false },
+	/* proxy with referral=suggest: the plugin's OK has the referral,
+	   stock's the capabilities; the same proxied login otherwise */
+	{ "proxy-suggest", "proxysuggest", PASSWORD, "b OK ",
+	  "b OK [REFERRAL ", false },
 	{ "wrong-password", "local", "wrong", "b NO [AUTHENTICATIONFAILED] ",
-	  true },
+	  NULL, true },
 };
 
 struct slot {
@@ -137,8 +144,11 @@ static void slot_send(struct slot *slot, const char *line)
    says whether it was the expected one), 2 when the LOGOUT sent after it
    has its reply, 0 to wait, -1 on EOF/error. */
 static int slot_input(struct slot *slot, const struct scenario *sc,
-		      bool *ok_r)
+		      bool plugin, bool *ok_r)
 {
+	const char *prefix = plugin && sc->plugin_reply_prefix != NULL ?
+		sc->plugin_reply_prefix : sc->reply_prefix;
+
 	ssize_t ret = read(slot->fd, slot->buf + slot->len,
 			   sizeof(slot->buf) - slot->len - 1);
 	char *line, *nl;
@@ -159,8 +169,7 @@ static int slot_input(struct slot *slot, const struct scenario *sc,
 			free(cmd);
 		} else if (!slot->replied && strncmp(line, "b ", 2) == 0) {
 			slot->replied = true;
-			*ok_r = strncmp(line, sc->reply_prefix,
-					strlen(sc->reply_prefix)) == 0;
+			*ok_r = strncmp(line, prefix, strlen(prefix)) == 0;
 			if (!*ok_r)
 				fprintf(stderr, "unexpected reply: %s\n", line);
 			result = 1;
@@ -234,7 +243,8 @@ static void run_round(const struct dc_server *const servers[],
 
 			if (pfds[i].revents == 0)
 				continue;
-			ret = slot_input(&slots[i], sc, &ok);
+			ret = slot_input(&slots[i], sc, strcmp(
+				servers[i % count]->name, "plugin") == 0, &ok);
 			if (ret == 0)
 				continue;
 			if (ret == 1 && ok) {
@@ -440,10 +450,14 @@ int main(int argc, char *argv[])
 		  .host = "imap2.example.com" },
 		{ .user = "proxied", .password = "{PLAIN}" PASSWORD,
 		  .host = IP, .port = port_b, .proxy = "Y" },
+		{ .user = "proxysuggest", .password = "{PLAIN}" PASSWORD,
+		  .host = IP, .port = port_b, .proxy = "Y",
+		  .referral = "suggest" },
 	};
 	db = harness_printf("%s/users.db", root);
 	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
-	/* B only checks passwords: it is where "proxied" is proxied to */
+	/* B only checks passwords: it is where "proxied" and "proxysuggest"
+	   are proxied to */
 	passdb = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
 
 	/* no per-user connection limit: every login of a round is the same
