@@ -12,7 +12,11 @@
    - 2.4.2 and later reload the login settings after a successful
      authentication, and answer a failed reload with a temporary failure:
      that is Dovecot's answer, which the plugin must not turn into a
-     referral (2.4 only: 2.3 has no such settings). */
+     referral (2.4 only: 2.3 has no such settings).
+   - doveconf's handling of a setting name and a filter asked for together
+     changed in 2.4.2 (upstream commit 4c08987357): "doveadm referral
+     lookup" reads the listeners from "doveconf listen service/<name>"
+     and must still find a listener's own address there. */
 
 #define _GNU_SOURCE
 #include "harness-dovecot.h"
@@ -32,7 +36,11 @@
 #define PASSWORD "Upstream-pw3"
 #define LOOP_TEXT "loops back to this server"
 
+/* A's extra IMAP listener on an address of its own */
+#define EXTRA_IP "127.0.0.3"
+
 static char *root;
+static in_port_t extra_port;
 /* a: the backend with the plugin; proxy: a Dovecot proxy in front of it,
    without the plugin; stock: a's settings without the plugin */
 static struct dc_server a, proxy, stock;
@@ -87,6 +95,7 @@ static void servers_setup(void)
 	dc_server_init(&stock, root, "stock");
 	a.protocols = proxy.protocols = stock.protocols =
 		"imap pop3 submission";
+	extra_port = harness_free_port();
 
 	/* A: each user's nologin referral is to A's own POP3 or Submission
 	   listener: a loop, however the client came. */
@@ -99,8 +108,11 @@ static void servers_setup(void)
 		" VALUES ('selfsub', '{PLAIN}" PASSWORD "', '" IP "', '%u', 'Y');"
 		"INSERT INTO users (userid, password, host, port, nologin,"
 		" rawlog) VALUES ('badreload', '{PLAIN}" PASSWORD "',"
-		" 'imap2.example.com', '143', 'Y', 'no hex');",
-		a.pop3_port, a.submission_port);
+		" 'imap2.example.com', '143', 'Y', 'no hex');"
+		"INSERT INTO users (userid, password, host, port, nologin)"
+		" VALUES ('extraself', '{PLAIN}" PASSWORD "', '" EXTRA_IP "',"
+		" '%u', 'Y');",
+		a.pop3_port, a.submission_port, extra_port);
 	/* the proxy: both users to A, with the client's password */
 	db_proxy = harness_printf("%s/proxy.sqlite", root);
 	passdb_exec_sql(db_proxy, schema);
@@ -113,8 +125,15 @@ static void servers_setup(void)
 
 	/* A trusts the proxy's XCLIENT (and its ID) from loopback */
 	plugins = dc_syntax_login_plugins("referral", REFERRAL_PLUGIN_DIR);
-	conf = harness_printf("%slogin_trusted_networks = 127.0.0.0/8\n%s",
-			      plugins, dc_syntax_24() ? RELOAD_SETTING : "");
+	conf = harness_printf("%slogin_trusted_networks = 127.0.0.0/8\n%s"
+			      "service imap-login {\n"
+			      "  inet_listener extra {\n"
+			      "    port = %u\n"
+			      "    %s = " EXTRA_IP "\n"
+			      "  }\n"
+			      "}\n",
+			      plugins, dc_syntax_24() ? RELOAD_SETTING : "",
+			      extra_port, dc_syntax_24() ? "listen" : "address");
 	start(&a, db_a, conf);
 	free(conf);
 	start(&stock, db_a, dc_syntax_24() ? RELOAD_SETTING : "");
@@ -274,6 +293,38 @@ START_TEST(test_failed_settings_reload)
 }
 END_TEST
 
+/* A target that is A's extra listener: "doveadm referral lookup" refuses
+   it as a loop only when it found that listener, with its own address,
+   in doveconf's output. */
+START_TEST(test_lookup_finds_listener_address)
+{
+	char *err = harness_printf("%s/doveadm.err", root);
+	char *listens = harness_printf("imap-login listens on " EXTRA_IP
+				       " port %u", extra_port);
+	char *loop = harness_printf("Referral to " EXTRA_IP " port %u "
+				    LOOP_TEXT, extra_port);
+	char *out, *err_text;
+	int status;
+
+	out = dc_server_doveadm_plugin(&a, DOVEADM_REFERRAL_DIR,
+				       DOVEADM_MODULE_DIR,
+				       "-D referral lookup extraself", err,
+				       &status);
+	err_text = harness_read_file(err);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_msg(strstr(err_text, listens) != NULL,
+		      "doveadm did not find '%s' in doveconf's output:\n%s",
+		      listens, err_text);
+	ck_assert_msg(strstr(out, loop) != NULL, "no '%s' in:\n%s", loop,
+		      out);
+	free(err_text);
+	free(out);
+	free(loop);
+	free(listens);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_logs_clean)
 {
 	ck_assert_ptr_null(dc_server_log_errors(&a));
@@ -292,6 +343,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_proxied_self_referral_is_a_loop, 0, 2);
 	tcase_add_test(tc, test_proxy_sends_destaddr);
 	tcase_add_test(tc, test_failed_settings_reload);
+	tcase_add_test(tc, test_lookup_finds_listener_address);
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 
