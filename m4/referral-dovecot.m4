@@ -111,3 +111,19 @@ AC_DEFUN([REFERRAL_DOVECOT_LOGIN_API], [
 	CPPFLAGS=$old_CPPFLAGS
 	AC_SUBST([REFERRAL_COMPAT_CPPFLAGS])
 ])
+
+# REFERRAL_DOVECOT_AM_FLAGS
+# -------------------------
+# Where Dovecot's dovecot.m4 puts the compiler flags it chooses: the
+# warnings, the hardening (stack protector, _FORTIFY_SOURCE, ...), the
+# sanitizers and --with-fuzzer=clang's coverage flags. Up to serial 42
+# (2.4.1) it adds them to CFLAGS; from serial 45 (2.4.2) on it leaves the
+# user's CFLAGS alone and adds them to AM_CFLAGS and AM_LDFLAGS, which
+# its macros never substitute: Dovecot's own configure does. Substitute
+# them here, so that they reach our Makefiles whichever dovecot.m4 made
+# configure (empty with the older ones). Call after DC_DOVECOT and
+# DC_DOVECOT_FUZZER.
+AC_DEFUN([REFERRAL_DOVECOT_AM_FLAGS], [
+	AC_SUBST([AM_CFLAGS])
+	AC_SUBST([AM_LDFLAGS])
+])

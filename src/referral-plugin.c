@@ -64,15 +64,29 @@ bool referral_get_target(struct client *client,
 			 const char *mode, struct referral_target *target_r,
 			 const char **user_r)
 {
-	struct referral_local local;
+	struct referral_local locals[2];
+	unsigned int locals_count = 1;
 	const char *field, *error;
 
-	i_zero(&local);
-	local.ip = client->local_ip;
-	local.port = client->local_port;
-	local.local_name = client->local_name;
+	/* The address the client connected to. Behind a trusted proxy it
+	   is the proxy's, as the proxy tells it (IMAP's ID x-connected-ip;
+	   from Dovecot 2.4.3 on also POP3's and Submission's XCLIENT
+	   DESTADDR and DESTPORT). */
+	i_zero(&locals);
+	locals[0].ip = client->local_ip;
+	locals[0].port = client->local_port;
+	locals[0].local_name = client->local_name;
+	/* And then this server's own address, which the proxy connected
+	   to: a target there is this server as well. */
+	if (!net_ip_compare(&client->real_local_ip, &client->local_ip) ||
+	    client->real_local_port != client->local_port) {
+		locals[1].ip = client->real_local_ip;
+		locals[1].port = client->real_local_port;
+		locals[1].local_name = client->local_name;
+		locals_count++;
+	}
 	if (referral_target_resolve(fields, login_binary->default_port,
-				    client->virtual_user, &local, 1,
+				    client->virtual_user, locals, locals_count,
 				    target_r, user_r, &field, &error))
 		return TRUE;
 	referral_log_refused(client, fields, mode, field, error);
@@ -129,12 +143,19 @@ static void referral_auth_failed(struct client *client,
    number) with a temporary failure, before the referral reaches the
    plugin. After a successful authentication such a failure is a nologin
    referral with an invalid target: refuse it as any other, with the same
-   log line and reply on every Dovecot version. */
+   log line and reply on every Dovecot version.
+   Such a failure comes before Dovecot keeps the reply's fields
+   (reply->all_fields is NULL). A temporary failure that carries them
+   came after the fields were parsed and is Dovecot's own: 2.4.2 and
+   later reload the login settings after a successful authentication
+   and answer a failed reload so. It stays Dovecot's answer. */
 static bool
 referral_unparsed_nologin(struct client *client, enum client_auth_result result,
+			  const struct client_auth_reply *reply,
 			  struct referral_fields *fields_r)
 {
 	if (result != CLIENT_AUTH_RESULT_TEMPFAIL ||
+	    (reply != NULL && reply->all_fields != NULL) ||
 	    !referral_auth_succeeded(client) ||
 	    client->auth_passdb_args == NULL || client->virtual_user == NULL)
 		return FALSE;
@@ -149,7 +170,7 @@ bool referral_nologin_gate(struct client *client,
 {
 	struct referral_client *rclient = REFERRAL_CONTEXT_REQUIRE(client);
 
-	if (referral_unparsed_nologin(client, result, fields_r))
+	if (referral_unparsed_nologin(client, result, reply, fields_r))
 		return TRUE;
 	/* reply is NULL for some results (e.g. SSL required), so look at
 	   nothing else before knowing this is a referral */
