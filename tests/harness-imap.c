@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,4 +288,40 @@ char *imap_default_reason(bool logged_in, const char *host,
 			      "server to %s%s.", logged_in ?
 			      "Logged in, but your mailbox has moved." :
 			      "Your mailbox has moved.", host, port_str);
+}
+
+char *imap_read_until(struct imap_conn *conn, const char *prefix1,
+		      const char *prefix2)
+{
+	char *line;
+
+	while ((line = imap_read_line(conn)) != NULL) {
+		if (harness_starts_with(line, prefix1) ||
+		    (prefix2 != NULL && harness_starts_with(line, prefix2)))
+			return line;
+		free(line);
+	}
+	return NULL;
+}
+
+char *imap_blank_timings(const char *in)
+{
+	regex_t timing;
+	regmatch_t match;
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+
+	if (f == NULL ||
+	    regcomp(&timing, "\\([0-9. +]+ secs\\)", REG_EXTENDED) != 0)
+		harness_die("imap_blank_timings: out of memory");
+	while (regexec(&timing, in, 1, &match, 0) == 0) {
+		fwrite(in, 1, match.rm_so, f);
+		fputs("(T secs)", f);
+		in += match.rm_eo;
+	}
+	fputs(in, f);
+	fclose(f);
+	regfree(&timing);
+	return out;
 }

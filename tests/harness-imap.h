@@ -39,6 +39,16 @@ char *imap_read_line(struct imap_conn *conn);
 /* Read lines until the tagged reply for tag; returns that line
    (malloc()ed) or NULL when the server closed or went silent first. */
 char *imap_read_tagged(struct imap_conn *conn, const char *tag);
+/* Read lines until one starts with prefix1 ("" for any) or, when not
+   NULL, prefix2; returns it (malloc()ed), or NULL if the server closes
+   first. For POP3, Submission and ManageSieve, whose replies are not
+   tagged. */
+char *imap_read_until(struct imap_conn *conn, const char *prefix1,
+		      const char *prefix2);
+/* in with each timing Dovecot puts into its replies, "(0.001 + 0.000
+   secs)" or with a third part, as "(T secs)": the same session against
+   two servers then reads the same (malloc()ed). */
+char *imap_blank_timings(const char *in);
 /* Send "<tag> <command>" and return the tagged reply line. */
 char *imap_command(struct imap_conn *conn, const char *tag,
 		   const char *command);

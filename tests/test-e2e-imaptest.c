@@ -292,6 +292,26 @@ static void assert_ran_tests(const struct scripted_result *result)
 	ck_assert_uint_gt(total, 0);
 }
 
+/* Two scripted runs passed and failed alike: the same summary lines,
+   failures and exit status (printed side by side under title), and they
+   ran tests. */
+static void assert_scripted_alike(const struct scripted_result *with,
+				  const struct scripted_result *without,
+				  const char *title)
+{
+	unsigned int i;
+
+	printf("== imaptest scripted tests %s\n", title);
+	for (i = 0; i < 3; i++)
+		printf("   %s | %s\n", with->summary[i], without->summary[i]);
+	fflush(stdout);
+	for (i = 0; i < 3; i++)
+		ck_assert_str_eq(with->summary[i], without->summary[i]);
+	ck_assert_str_eq(with->failures, without->failures);
+	ck_assert_int_eq(with->exit_code, without->exit_code);
+	assert_ran_tests(with);
+}
+
 static const char *const scripted_users[] = { "plain", "suggest1" };
 
 START_TEST(test_scripted_same_as_stock)
@@ -302,21 +322,13 @@ START_TEST(test_scripted_same_as_stock)
 	unsigned int referrals = log_count(&a, sent);
 	unsigned int all_referrals = log_count(&a, "Referral sent");
 	struct scripted_result with, without;
-	unsigned int i;
+	char *title;
 
 	scripted(&a, user, &with);
 	scripted(&stock, user, &without);
-
-	printf("== imaptest scripted tests as %s: with the plugin | "
-	       "plugin-less\n", user);
-	for (i = 0; i < 3; i++)
-		printf("   %s | %s\n", with.summary[i], without.summary[i]);
-	fflush(stdout);
-	for (i = 0; i < 3; i++)
-		ck_assert_str_eq(with.summary[i], without.summary[i]);
-	ck_assert_str_eq(with.failures, without.failures);
-	ck_assert_int_eq(with.exit_code, without.exit_code);
-	assert_ran_tests(&with);
+	title = harness_printf("as %s: with the plugin | plugin-less", user);
+	assert_scripted_alike(&with, &without, title);
+	free(title);
 
 	/* the suggest-mode user really ran every test behind a referral */
 	if (strcmp(user, "plain") == 0)
@@ -423,20 +435,11 @@ START_TEST(test_scripted_proxy_suggest_same_as_proxy)
 	unsigned int referrals = log_count(&a, "Referral sent (proxy): "
 					   "imap://proxysuggest;");
 	struct scripted_result with, without;
-	unsigned int i;
 
 	scripted(&a, "proxysuggest", &with);
 	scripted(&a, "proxyplain", &without);
-	printf("== imaptest scripted tests through the proxy: "
-	       "referral=suggest | proxy alone\n");
-	for (i = 0; i < 3; i++)
-		printf("   %s | %s\n", with.summary[i], without.summary[i]);
-	fflush(stdout);
-	for (i = 0; i < 3; i++)
-		ck_assert_str_eq(with.summary[i], without.summary[i]);
-	ck_assert_str_eq(with.failures, without.failures);
-	ck_assert_int_eq(with.exit_code, without.exit_code);
-	assert_ran_tests(&with);
+	assert_scripted_alike(&with, &without, "through the proxy: "
+			      "referral=suggest | proxy alone");
 	ck_assert_uint_gt(log_count(&a, "Referral sent (proxy): "
 				    "imap://proxysuggest;"), referrals);
 	ck_assert_uint_eq(log_count(&a, "Referral sent (proxy): "

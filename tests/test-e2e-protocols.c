@@ -32,29 +32,6 @@ static char *plain_b64(const char *user)
 	return b64;
 }
 
-/* Read lines until one starts with one of the prefixes ("" for any); NULL
-   if the server closes first. */
-static char *read_until(struct imap_conn *conn, const char *prefix1,
-			const char *prefix2)
-{
-	char *line;
-
-	while ((line = imap_read_line(conn)) != NULL) {
-		if (harness_starts_with(line, prefix1) ||
-		    (prefix2 != NULL && harness_starts_with(line, prefix2)))
-			return line;
-		free(line);
-	}
-	return NULL;
-}
-
-static char *command(struct imap_conn *conn, const char *cmd,
-		     const char *prefix1, const char *prefix2)
-{
-	ck_assert(imap_send_line(conn, cmd));
-	return read_until(conn, prefix1, prefix2);
-}
-
 /* ---- POP3 ---- */
 
 static char *pop3_login(struct imap_conn *conn, const struct dc_server *srv,
@@ -64,9 +41,9 @@ static char *pop3_login(struct imap_conn *conn, const struct dc_server *srv,
 
 	ck_assert(imap_connect(conn, srv->name, IP, srv->pop3_port));
 	cmd = harness_printf("USER %s", user);
-	free(command(conn, cmd, "+OK", "-ERR"));
+	free(e2e_command(conn, cmd, "+OK", "-ERR"));
 	free(cmd);
-	reply = command(conn, "PASS " E2E_PASSWORD, "+OK", "-ERR");
+	reply = e2e_command(conn, "PASS " E2E_PASSWORD, "+OK", "-ERR");
 	ck_assert_ptr_nonnull(reply);
 	return reply;
 }
@@ -79,10 +56,10 @@ static char *submission_login(struct imap_conn *conn,
 	char *b64 = plain_b64(user), *cmd, *reply;
 
 	ck_assert(imap_connect(conn, srv->name, IP, srv->submission_port));
-	free(command(conn, "EHLO client.example", "250 ", NULL));
+	free(e2e_command(conn, "EHLO client.example", "250 ", NULL));
 	cmd = harness_printf("AUTH PLAIN %s", b64);
 	/* the reply to AUTH is its next line: 235, 454, 535, 550 ... */
-	reply = command(conn, cmd, "", NULL);
+	reply = e2e_command(conn, cmd, "", NULL);
 	ck_assert_ptr_nonnull(reply);
 	free(cmd);
 	free(b64);
@@ -98,9 +75,9 @@ static char *sieve_login(struct imap_conn *conn, const struct dc_server *srv,
 
 	ck_assert(imap_connect(conn, srv->name, IP, srv->sieve_port));
 	/* the greeting is the capability list, ending with OK */
-	free(read_until(conn, "OK", NULL));
+	free(imap_read_until(conn, "OK", NULL));
 	cmd = harness_printf("AUTHENTICATE \"PLAIN\" \"%s\"", b64);
-	reply = command(conn, cmd, "OK", "NO");
+	reply = e2e_command(conn, cmd, "OK", "NO");
 	if (reply == NULL) {
 		/* BYE is what a referral looks like here */
 		ck_assert_msg(strstr(conn->transcript, "\r\nBYE ") != NULL,
@@ -332,7 +309,7 @@ START_TEST(test_sieve_invalid_target)
 	free(refusal);
 	free(reply);
 	/* the connection stays usable */
-	reply = command(&conn, "LOGOUT", "OK", "NO");
+	reply = e2e_command(&conn, "LOGOUT", "OK", "NO");
 	ck_assert_ptr_nonnull(reply);
 	free(reply);
 	imap_disconnect(&conn);
@@ -460,7 +437,7 @@ static void nologin_text_quit(struct imap_conn *conn, char *reply,
 	ck_assert_msg(!harness_starts_with(reply, "+OK") &&
 		      !harness_starts_with(reply, "235 "), "got: %s", reply);
 	free(reply);
-	reply = command(conn, "QUIT", quit_ok, NULL);
+	reply = e2e_command(conn, "QUIT", quit_ok, NULL);
 	ck_assert_ptr_nonnull(reply);
 	ck_assert_ptr_null(imap_read_line(conn));
 	free(reply);

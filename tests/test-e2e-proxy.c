@@ -16,7 +16,6 @@
 #include "e2e-run.h"
 
 #include <check.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,29 +28,6 @@ static const char *const session_commands[] = {
 	"c NOOP", "d SELECT INBOX", "e LIST \"\" *", "f LOGOUT",
 };
 #define SESSION_COUNT (sizeof(session_commands) / sizeof(session_commands[0]))
-
-/* Dovecot's replies carry timings, "(0.001 + 0.000 secs)": each becomes
-   "(T secs)". */
-static char *blank_timings(const char *in)
-{
-	regex_t timing;
-	regmatch_t match;
-	char *out = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&out, &size);
-
-	ck_assert_int_eq(regcomp(&timing, "\\([0-9. +]+ secs\\)",
-				 REG_EXTENDED), 0);
-	while (regexec(&timing, in, 1, &match, 0) == 0) {
-		fwrite(in, 1, match.rm_so, f);
-		fputs("(T secs)", f);
-		in += match.rm_eo;
-	}
-	fputs(in, f);
-	fclose(f);
-	regfree(&timing);
-	return out;
-}
 
 /* Log in as user on port with login_command ("LOGIN" or "AUTHENTICATE"),
    then run the session; returns the transcript with the timings
@@ -77,7 +53,7 @@ static char *proxied_session(const char *name, in_port_t port,
 		ck_assert(imap_send_line(&conn, session_commands[i]));
 		free(imap_read_tagged(&conn, tag));
 	}
-	out = blank_timings(conn.transcript);
+	out = imap_blank_timings(conn.transcript);
 	imap_disconnect(&conn);
 	return out;
 }

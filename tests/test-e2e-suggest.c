@@ -10,7 +10,6 @@
 #include "e2e-run.h"
 
 #include <check.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,29 +384,6 @@ static const char *const identical_sources[] = {
 	"127.0.0.1", "127.0.0.1", "127.0.0.21",
 };
 
-/* Dovecot's replies carry timings, "(0.001 + 0.000 secs)" or with a third
-   part: each becomes "(T secs)". */
-static char *blank_timings(const char *in)
-{
-	regex_t timing;
-	regmatch_t match;
-	char *out = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&out, &size);
-
-	ck_assert_int_eq(regcomp(&timing, "\\([0-9. +]+ secs\\)",
-				 REG_EXTENDED), 0);
-	while (regexec(&timing, in, 1, &match, 0) == 0) {
-		fwrite(in, 1, match.rm_so, f);
-		fputs("(T secs)", f);
-		in += match.rm_eo;
-	}
-	fputs(in, f);
-	fclose(f);
-	regfree(&timing);
-	return out;
-}
-
 static char *run_session(const char *name, const char *source_ip,
 			 in_port_t port, const char *const *commands)
 {
@@ -422,7 +398,7 @@ static char *run_session(const char *name, const char *source_ip,
 		ck_assert(imap_send_line(&conn, commands[i]));
 		free(imap_read_tagged(&conn, tag));
 	}
-	out = blank_timings(conn.transcript);
+	out = imap_blank_timings(conn.transcript);
 	imap_disconnect(&conn);
 	return out;
 }

@@ -151,29 +151,6 @@ static void servers_teardown(void)
 	harness_remove_root(root);
 }
 
-/* Read lines until one starts with one of the prefixes ("" for any);
-   NULL if the server closes first. */
-static char *read_until(struct imap_conn *conn, const char *prefix1,
-			const char *prefix2)
-{
-	char *line;
-
-	while ((line = imap_read_line(conn)) != NULL) {
-		if (harness_starts_with(line, prefix1) ||
-		    (prefix2 != NULL && harness_starts_with(line, prefix2)))
-			return line;
-		free(line);
-	}
-	return NULL;
-}
-
-static char *command(struct imap_conn *conn, const char *cmd,
-		     const char *prefix1, const char *prefix2)
-{
-	ck_assert(imap_send_line(conn, cmd));
-	return read_until(conn, prefix1, prefix2);
-}
-
 static char *pop3_login(struct imap_conn *conn, in_port_t port,
 			const char *user)
 {
@@ -181,9 +158,9 @@ static char *pop3_login(struct imap_conn *conn, in_port_t port,
 
 	ck_assert(imap_connect(conn, "proxy", IP, port));
 	cmd = harness_printf("USER %s", user);
-	free(command(conn, cmd, "+OK", "-ERR"));
+	free(e2e_command(conn, cmd, "+OK", "-ERR"));
 	free(cmd);
-	reply = command(conn, "PASS " PASSWORD, "+OK", "-ERR");
+	reply = e2e_command(conn, "PASS " PASSWORD, "+OK", "-ERR");
 	ck_assert_ptr_nonnull(reply);
 	return reply;
 }
@@ -195,10 +172,10 @@ static char *submission_login(struct imap_conn *conn, in_port_t port,
 	char *cmd, *reply;
 
 	ck_assert(imap_connect(conn, "proxy", IP, port));
-	free(command(conn, "EHLO client.example", "250 ", NULL));
+	free(e2e_command(conn, "EHLO client.example", "250 ", NULL));
 	/* "b AUTHENTICATE PLAIN <base64>": the base64 after the last space */
 	cmd = harness_printf("AUTH PLAIN %s", strrchr(auth, ' ') + 1);
-	reply = command(conn, cmd, "", NULL);
+	reply = e2e_command(conn, cmd, "", NULL);
 	ck_assert_ptr_nonnull(reply);
 	free(cmd);
 	free(auth);
