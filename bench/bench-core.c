@@ -38,8 +38,8 @@ static void one_referral(const char *const *args, const struct ip_addr *ip)
 	local.port = 143;
 	if (referral_target_is_local(&target, &local))
 		i_fatal("benchmark input is local");
-	referral_imap_reply_build(&target, fields.destuser,
-				  REFERRAL_IMAP_AUTH_ANY, fields.reason, &reply);
+	referral_imap_reply_build(&target, fields.destuser, NULL,
+				  fields.reason, &reply);
 	if (reply.url[0] == '\0' || reply.text[0] == '\0')
 		i_fatal("empty result");
 }

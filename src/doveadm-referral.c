@@ -71,7 +71,7 @@ struct lookup_context {
 
 	unsigned int mode_counts[LOOKUP_MODE_COUNT];
 	unsigned int users;
-	ARRAY_TYPE(const_string) refusals;
+	ARRAY_TYPE(const_string) refusals, warnings;
 	pool_t pool;
 	bool failed;
 };
@@ -82,7 +82,20 @@ struct lookup_result {
 	const char *imap_target, *imap_alert, *imap_bye;
 	const char *imap_login, *imap_authenticate;
 	const char *sieve_target, *sieve, *error;
+	/* a reply that some clients cannot parse (LOOKUP_WARNING_PERCENT) */
+	const char *warning;
 };
+
+/* Geary and Trojita read a response code's text as atoms, which a '%'
+   cannot be part of: they drop the connection at a REFERRAL URL with a
+   percent-encoded user name (doc/clients.md). In nologin mode the user
+   gets no session anyway; in suggest mode and through the proxy these
+   clients lose the session the user would have had without the referral,
+   and RFC 3986 leaves no other spelling of such a name. */
+#define LOOKUP_WARNING_PERCENT \
+	"the referral URL has a '%' (an encoded user name): Geary and " \
+	"Trojita drop the connection at it, and their users get no session; " \
+	"refer them in nologin mode, or proxy them without referral=suggest"
 
 static const char *lookup_target_str(const struct referral_target *target)
 {
@@ -93,9 +106,18 @@ static const char *lookup_target_str(const struct referral_target *target)
 	return str_c(str);
 }
 
+/* The user's mode becomes refused, and the first refusal its error. */
+static void lookup_refuse(struct lookup_result *result_r, const char *error)
+{
+	result_r->mode = LOOKUP_MODE_REFUSED;
+	if (result_r->error == NULL) {
+		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
+					      NULL);
+	}
+}
+
 /* referral_target_resolve() against locals, the listeners of the
-   protocol's login service: on refusal, the user's mode becomes refused
-   and the first refusal its error. */
+   protocol's login service; lookup_refuse() on refusal. */
 static bool
 lookup_resolve(const ARRAY_TYPE(referral_local) *locals,
 	       const struct referral_fields *fields, in_port_t default_port,
@@ -111,11 +133,7 @@ lookup_resolve(const ARRAY_TYPE(referral_local) *locals,
 	if (referral_target_resolve(fields, default_port, user, local, count,
 				    target_r, dest_user_r, &field, &error))
 		return TRUE;
-	result_r->mode = LOOKUP_MODE_REFUSED;
-	if (result_r->error == NULL) {
-		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
-					      NULL);
-	}
+	lookup_refuse(result_r, error);
 	return FALSE;
 }
 
@@ -142,11 +160,18 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 {
 	struct referral_target target;
 	struct referral_imap_reply login, authenticate;
-	const char *dest_user, *result, *reason;
+	const char *dest_user, *result, *reason, *field, *error;
+	bool ok;
 
-	if (!lookup_resolve(&ctx->imap_locals, fields,
+	ok = lookup_resolve(&ctx->imap_locals, fields,
 			    REFERRAL_IMAP_DEFAULT_PORT, user, &target,
-			    &dest_user, result_r)) {
+			    &dest_user, result_r);
+	/* as referral-login-imap-reply.c refuses it */
+	if (ok && !referral_imap_target_check(&target, &field, &error)) {
+		lookup_refuse(result_r, error);
+		ok = FALSE;
+	}
+	if (!ok) {
 		/* suggest mode: a normal login, nothing of ours to show */
 		if (fields->nologin) {
 			result_r->imap_login = referral_imap_tagged_line(
@@ -160,8 +185,7 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 	result = fields->nologin ? "NO" : "OK";
 	reason = lookup_reason(ctx, fields, "IMAP", REFERRAL_IMAP_DEFAULT_PORT,
 			       &target, dest_user, user);
-	referral_imap_reply_build(&target, dest_user, REFERRAL_IMAP_AUTH_ANY,
-				  reason, &login);
+	referral_imap_reply_build(&target, dest_user, NULL, reason, &login);
 	referral_imap_reply_build(&target, dest_user, LOOKUP_IMAP_MECH,
 				  reason, &authenticate);
 	result_r->imap_login = referral_imap_tagged_line(LOOKUP_IMAP_TAG,
@@ -175,6 +199,8 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 		result_r->imap_alert = referral_imap_alert_line(login.text);
 	if (fields->nologin && !fields->keep_open)
 		result_r->imap_bye = referral_imap_bye_line(login.text);
+	if (!fields->nologin && strchr(login.url, '%') != NULL)
+		result_r->warning = LOOKUP_WARNING_PERCENT;
 }
 
 static void
@@ -218,9 +244,7 @@ lookup_proxy(struct lookup_context *ctx, const char *user,
 	result_r->mode = LOOKUP_MODE_PROXY;
 	ret = referral_fields_proxy_suggest(fields, &error);
 	if (ret < 0) {
-		result_r->mode = LOOKUP_MODE_REFUSED;
-		result_r->error = t_strconcat(REFERRAL_REFUSED_PREFIX, error,
-					      NULL);
+		lookup_refuse(result_r, error);
 		return;
 	}
 	/* without a host Dovecot proxies nowhere */
@@ -271,6 +295,7 @@ static void lookup_print(const char *user, const struct lookup_result *result)
 		      result->sieve_target);
 	doveadm_print(result->sieve == NULL ? "" : result->sieve);
 	doveadm_print(result->error == NULL ? "" : result->error);
+	doveadm_print(result->warning == NULL ? "" : result->warning);
 }
 
 static void lookup_user(struct lookup_context *ctx, const char *user)
@@ -304,6 +329,11 @@ static void lookup_user(struct lookup_context *ctx, const char *user)
 		const char *refusal = p_strdup_printf(ctx->pool, "%s: %s",
 						      user, result.error);
 		array_push_back(&ctx->refusals, &refusal);
+	}
+	if (result.warning != NULL) {
+		const char *warning = p_strdup_printf(ctx->pool, "%s: %s",
+						      user, result.warning);
+		array_push_back(&ctx->warnings, &warning);
 	}
 	pool_unref(&pool);
 }
@@ -598,7 +628,7 @@ lookup_add_listeners(struct lookup_context *ctx, const char *service,
 
 static void lookup_summary(struct lookup_context *ctx)
 {
-	const char *refusal;
+	const char *refusal, *warning;
 
 	/* on standard error: standard output is the formatter's, which
 	   -f json must keep parseable */
@@ -615,6 +645,8 @@ static void lookup_summary(struct lookup_context *ctx)
 		ctx->mode_counts[LOOKUP_MODE_UNKNOWN]);
 	array_foreach_elem(&ctx->refusals, refusal)
 		fprintf(stderr, "refused: %s\n", refusal);
+	array_foreach_elem(&ctx->warnings, warning)
+		fprintf(stderr, "warning: %s\n", warning);
 }
 
 static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
@@ -661,6 +693,7 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	referral_reason_settings_init("imap");
 	ctx.pool = pool_alloconly_create("referral lookup batch", 1024);
 	p_array_init(&ctx.refusals, ctx.pool, 8);
+	p_array_init(&ctx.warnings, ctx.pool, 8);
 	p_array_init(&ctx.imap_locals, ctx.pool, 8);
 	p_array_init(&ctx.sieve_locals, ctx.pool, 8);
 	if (ctx.have_local) {
@@ -691,6 +724,7 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	doveadm_print_header_simple("sieve_target");
 	doveadm_print_header_simple("sieve");
 	doveadm_print_header_simple("error");
+	doveadm_print_header_simple("warning");
 
 	for (; users != NULL && *users != NULL; users++) T_BEGIN {
 		lookup_user(&ctx, *users);

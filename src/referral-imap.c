@@ -2,9 +2,25 @@
 
 #include "lib.h"
 #include "net.h"
+#include "referral-escape.h"
 #include "referral-reason.h"
+#include "referral-target.h"
 #include "referral-url.h"
 #include "referral-imap.h"
+
+bool referral_imap_target_check(const struct referral_target *target,
+				const char **field_r, const char **error_r)
+{
+	if (target->host_type != REFERRAL_HOST_IPV6)
+		return TRUE;
+	*field_r = "host";
+	*error_r = t_strdup_printf("Invalid host field '%s': an IPv6 address "
+		"cannot go into an IMAP referral (clients end the response "
+		"code at its ']'): use a DNS name for this server",
+		referral_value_escape(target->host,
+				      REFERRAL_LOG_VALUE_MAX_LEN));
+	return FALSE;
+}
 
 void referral_imap_reply_build(const struct referral_target *target,
 			       const char *user, const char *auth,

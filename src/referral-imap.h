@@ -9,9 +9,17 @@ struct referral_imap_reply {
 	const char *url, *resp_code, *text;
 };
 
+/* Can target go into an IMAP referral? An IPv6 address cannot: RFC 3501's
+   resp-text-code ends at the first ']', so the bracketed literal would end
+   the REFERRAL code early (go-imap v2 and imap-next drop the connection,
+   c-client cannot follow it). Returns FALSE with field_r ("host") and
+   error_r naming the escaped value and what to do instead. */
+bool referral_imap_target_check(const struct referral_target *target,
+				const char **field_r, const char **error_r);
+
 /* Build the reply for user (as referral_target_resolve() returned it)
-   with the ;AUTH= value auth (REFERRAL_IMAP_AUTH_ANY after LOGIN, the SASL
-   mechanism after AUTHENTICATE). reason is the passdb's or the default
+   with the ;AUTH= value auth (NULL after LOGIN, the SASL mechanism after
+   AUTHENTICATE: referral_imap_url()). reason is the passdb's or the default
    one (referral_reason_default()), sanitised here. Allocated from the
    data stack. */
 void referral_imap_reply_build(const struct referral_target *target,

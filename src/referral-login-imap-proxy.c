@@ -16,7 +16,8 @@
 #include "referral-imap.h"
 #include "referral-target.h"
 #include "referral-client.h"
-#include "referral-login-imap.h"
+#include "referral-login-imap-reply.h"
+#include "referral-login-imap-proxy.h"
 
 /* The backend's reply to the login command of imap-proxy.c, which tags
    its own commands; the rest of the line is the OK's text. */

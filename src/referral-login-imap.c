@@ -16,9 +16,9 @@
 #include "referral-fields.h"
 #include "referral-imap.h"
 #include "referral-target.h"
-#include "referral-url.h"
 #include "referral-client.h"
-#include "referral-login-imap.h"
+#include "referral-login-imap-reply.h"
+#include "referral-login-imap-proxy.h"
 
 /* What a suggest-mode user sees when the login fails after the tagged OK
    with the referral was already sent: only an untagged BYE is left. */
@@ -27,27 +27,6 @@
 /* The disconnect log line after a nologin referral; the URL is in the
    "Referral sent" line just before. */
 #define REFERRAL_DISCONNECT_REASON "Referred to another server"
-
-bool
-referral_imap_build(struct client *client, const struct referral_fields *fields,
-		    const char *mode, struct referral_target *target_r,
-		    struct referral_imap_reply *reply_r)
-{
-	struct imap_client *imap_client = (struct imap_client *)client;
-	const char *user, *auth;
-
-	if (!referral_get_target(client, fields, mode, target_r, &user))
-		return FALSE;
-
-	/* LOGIN gets ;AUTH=* (RFC 2221 section 3); AUTHENTICATE the
-	   mechanism the client used, which sasl-server.c upper-cased. */
-	auth = strcasecmp(imap_client->cmd_name, "LOGIN") == 0 ?
-		REFERRAL_IMAP_AUTH_ANY : client->auth_mech_name;
-	referral_imap_reply_build(target_r, user, auth,
-		referral_reason_text(client, fields, "IMAP", target_r, user),
-		reply_r);
-	return TRUE;
-}
 
 static const char *
 referral_imap_client_line(struct client *client, const char *result,
@@ -66,14 +45,6 @@ referral_imap_send_tagged(struct client *client, const char *result,
 {
 	client_send_raw(client, referral_imap_client_line(client, result,
 							  resp_code, text));
-}
-
-bool referral_imap_command_known(struct client *client)
-{
-	struct imap_client *imap_client = (struct imap_client *)client;
-
-	return imap_client->cmd_tag != NULL && imap_client->cmd_name != NULL &&
-		client->virtual_user != NULL;
 }
 
 static void

@@ -67,13 +67,14 @@ const char *referral_imap_url(const struct referral_target *target,
 {
 	string_t *url = t_str_new(128);
 
-	i_assert(*user != '\0' && *auth != '\0');
+	i_assert(*user != '\0' && (auth == NULL || *auth != '\0'));
 
 	str_append(url, "imap://");
 	referral_url_append_achars(url, user);
-	str_append(url, ";AUTH=");
-	/* "*" is an achar itself, so it needs no special case */
-	referral_url_append_achars(url, auth);
+	if (auth != NULL) {
+		str_append(url, ";AUTH=");
+		referral_url_append_achars(url, auth);
+	}
 	str_append_c(url, '@');
 	referral_url_append_hostport(url, target, REFERRAL_IMAP_DEFAULT_PORT);
 	str_append_c(url, '/');

@@ -3,9 +3,6 @@
 
 struct referral_target;
 
-/* The ;AUTH= value for a client that used the IMAP LOGIN command (RFC 2221
-   section 3: it keeps the client from trying anonymous login). */
-#define REFERRAL_IMAP_AUTH_ANY "*"
 #define REFERRAL_IMAP_DEFAULT_PORT 143
 
 /* Append value to dest with every byte outside RFC 5092's achar set
@@ -19,9 +16,14 @@ void referral_url_append_hostport(string_t *dest,
 				  in_port_t default_port);
 
 /* Build an RFC 5092 IMAP URL for an RFC 2221 referral:
-   imap://<enc-user>;AUTH=<enc-auth>@<host>[:<port>]/
-   user and auth must be non-empty; an IPv6 host is bracketed, and the port
-   is left out when it is 143. Allocated from the data stack. */
+   imap://<enc-user>[;AUTH=<enc-auth>]@<host>[:<port>]/
+   user must be non-empty; auth is NULL for a client that used LOGIN (RFC
+   2221 section 4.1's "IMAP://MATTHEW@SERVER2/": RFC 5092 reads a user
+   name without ;AUTH= as ;AUTH=*, and Geary and Trojita drop the
+   connection at a '*' in a response code), else the non-empty SASL
+   mechanism. An IPv6 host is bracketed (referral_imap_target_check()
+   refuses it for IMAP), and the port is left out when it is 143.
+   Allocated from the data stack. */
 const char *referral_imap_url(const struct referral_target *target,
 			      const char *user, const char *auth);
 

@@ -3,7 +3,8 @@
 /* libFuzzer target over the pure core: the input is an auth reply's
    arguments separated by NUL bytes (a value may hold any other byte, as
    the auth protocol's tab-escaping allows); the first argument is the
-   SASL mechanism, the second the login user name. The input up to its
+   SASL mechanism (empty: the LOGIN command), the second the login user
+   name. The input up to its
    first NUL is also doveconf output for the listener parser. Every step the plugin
    takes runs, and the promises the core makes are checked: a violation
    aborts, which the fuzzer reports as a crash. */
@@ -41,10 +42,12 @@ static int hex_value(char c)
 static void check_user_encoding(const char *url, const char *user)
 {
 	const char *p = url + strlen("imap://");
-	const char *end = strstr(p, ";AUTH=");
+	/* the user part ends at ";AUTH=" or '@': both are encoded in it */
+	const char *end = strpbrk(p, ";@");
 	string_t *decoded = t_str_new(64);
 
 	CHECK(end != NULL);
+	CHECK(*end == '@' || str_begins(end, ";AUTH="));
 	for (; p < end; p++) {
 		if (*p == '%') {
 			CHECK(i_isxdigit(p[1]) && i_isxdigit(p[2]));
@@ -60,7 +63,7 @@ static void check_user_encoding(const char *url, const char *user)
 }
 
 static void check_url(const char *url, const struct referral_target *target,
-		      const char *user)
+		      const char *user, const char *mech)
 {
 	const char *p, *host_start;
 	unsigned int at_count = 0;
@@ -77,6 +80,8 @@ static void check_url(const char *url, const struct referral_target *target,
 			CHECK(target->host_type == REFERRAL_HOST_IPV6);
 	}
 	CHECK(at_count == 1);
+	/* ;AUTH= after AUTHENTICATE only (RFC 2221 section 4.1) */
+	CHECK((strstr(url, ";AUTH=") != NULL) == (mech != NULL));
 	check_user_encoding(url, user);
 
 	host_start = strchr(url, '@') + 1;
@@ -193,7 +198,7 @@ static void fuzz_one(const uint8_t *data, size_t size)
 		}
 	}
 	argv = array_get(&args, &count);
-	mech = count > 0 && argv[0][0] != '\0' ? argv[0] : "*";
+	mech = count > 0 && argv[0][0] != '\0' ? argv[0] : NULL;
 	user = count > 1 && argv[1][0] != '\0' ? argv[1] : "user";
 	array_append_zero(&args);
 	argv = array_front(&args);
@@ -239,10 +244,18 @@ static void fuzz_one(const uint8_t *data, size_t size)
 		return;
 	}
 	url = referral_imap_url(&target, user, mech);
-	check_url(url, &target, user);
+	check_url(url, &target, user, mech);
 	/* bounded user, host and mechanism: a bounded line */
 	CHECK(strlen(url) < 7 + 3 * REFERRAL_USER_MAX_LEN + 6 +
-	      3 * strlen(mech) + 1 + 2 + 253 + 6 + 1);
+	      (mech == NULL ? 0 : 3 * strlen(mech)) + 1 + 2 + 253 + 6 + 1);
+	/* what IMAP sends: nothing that ends the response code early */
+	if (referral_imap_target_check(&target, &field, &error))
+		CHECK(strchr(url, ']') == NULL);
+	else {
+		CHECK(target.host_type == REFERRAL_HOST_IPV6);
+		CHECK(strcmp(field, "host") == 0);
+		check_escaped(error);
+	}
 
 	/* the default reason names the passdb's user, an administrator's
 	   template anything: still one safe line */

@@ -12,13 +12,13 @@ START_TEST(test_imap_reply_build)
 	struct referral_target t;
 	struct referral_imap_reply reply;
 
-	test_target("2001:db8::1", 993, &t);
-	referral_imap_reply_build(&t, "bob@example.com", REFERRAL_IMAP_AUTH_ANY,
-				  "Moved.", &reply);
+	test_target("imap2.example.com", 993, &t);
+	referral_imap_reply_build(&t, "bob@example.com", NULL, "Moved.",
+				  &reply);
 	ck_assert_str_eq(reply.url,
-			 "imap://bob%40example.com;AUTH=*@[2001:db8::1]:993/");
-	ck_assert_str_eq(reply.resp_code, "REFERRAL imap://bob%40example.com;"
-			 "AUTH=*@[2001:db8::1]:993/");
+			 "imap://bob%40example.com@imap2.example.com:993/");
+	ck_assert_str_eq(reply.resp_code, "REFERRAL imap://bob%40example.com"
+			 "@imap2.example.com:993/");
 	ck_assert_str_eq(reply.text, "Moved.");
 
 	/* the reason is sanitised: no line of its own */
@@ -37,14 +37,40 @@ END_TEST
 START_TEST(test_imap_lines)
 {
 	ck_assert_str_eq(referral_imap_tagged_line("b", "NO",
-		"REFERRAL imap://moved;AUTH=*@imap2.example.com/",
+		"REFERRAL imap://moved@imap2.example.com/",
 		"Try this server instead."),
-		"b NO [REFERRAL imap://moved;AUTH=*@imap2.example.com/] "
+		"b NO [REFERRAL imap://moved@imap2.example.com/] "
 		"Try this server instead.");
 	ck_assert_str_eq(referral_imap_alert_line("Moved to imap2."),
 			 "* OK [ALERT] Moved to imap2.");
 	ck_assert_str_eq(referral_imap_bye_line("Try this server instead."),
 			 "* BYE Try this server instead.");
+}
+END_TEST
+
+/* IMAP refuses an IPv6 target, whose ']' would end the response code;
+   every other validated host goes. */
+START_TEST(test_imap_target_check)
+{
+	struct referral_target t;
+	const char *field = NULL, *error = NULL;
+
+	test_target("2001:db8::1", 993, &t);
+	ck_assert(!referral_imap_target_check(&t, &field, &error));
+	ck_assert_str_eq(field, "host");
+	ck_assert_str_eq(error, "Invalid host field '2001:db8::1': an IPv6 "
+		"address cannot go into an IMAP referral (clients end the "
+		"response code at its ']'): use a DNS name for this server");
+	test_target("::ffff:192.0.2.1", 143, &t);
+	ck_assert(!referral_imap_target_check(&t, &field, &error));
+
+	field = error = NULL;
+	test_target("192.0.2.1", 143, &t);
+	ck_assert(referral_imap_target_check(&t, &field, &error));
+	test_target("imap2.example.com", 143, &t);
+	ck_assert(referral_imap_target_check(&t, &field, &error));
+	ck_assert_ptr_null(field);
+	ck_assert_ptr_null(error);
 }
 END_TEST
 
@@ -75,6 +101,7 @@ int main(void)
 
 	tcase_add_test(tc, test_imap_reply_build);
 	tcase_add_test(tc, test_imap_lines);
+	tcase_add_test(tc, test_imap_target_check);
 	tcase_add_test(tc, test_imap_ok_capability);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);

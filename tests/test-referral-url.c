@@ -11,24 +11,27 @@ static const struct {
 	in_port_t port;
 	const char *url;
 } url_cases[] = {
-	/* the examples of REFERRALS.md */
-	{ "moved", "*", "imap2.example.com", 143,
-	  "imap://moved;AUTH=*@imap2.example.com/" },
+	/* the examples of REFERRALS.md: LOGIN (auth NULL), AUTHENTICATE */
+	{ "moved", NULL, "imap2.example.com", 143,
+	  "imap://moved@imap2.example.com/" },
 	{ "moved", "PLAIN", "imap2.example.com", 143,
 	  "imap://moved;AUTH=PLAIN@imap2.example.com/" },
-	{ "bob@example.com", "*", "2001:db8::1", 993,
-	  "imap://bob%40example.com;AUTH=*@[2001:db8::1]:993/" },
-	/* IPv6 with the default port, IPv4, a port, other mechanisms */
-	{ "v6", "*", "::1", 143, "imap://v6;AUTH=*@[::1]/" },
+	{ "bob@example.com", NULL, "imap2.example.com", 993,
+	  "imap://bob%40example.com@imap2.example.com:993/" },
+	/* IPv6 (the builder brackets it; IMAP refuses it before), IPv4, a
+	   port, other mechanisms */
+	{ "v6", NULL, "::1", 143, "imap://v6@[::1]/" },
 	{ "v6", "PLAIN", "::1", 1143, "imap://v6;AUTH=PLAIN@[::1]:1143/" },
-	{ "u", "*", "127.0.0.1", 10143, "imap://u;AUTH=*@127.0.0.1:10143/" },
-	{ "bob@example.com", "*", "imap2.example.com", 1143,
-	  "imap://bob%40example.com;AUTH=*@imap2.example.com:1143/" },
+	{ "u", NULL, "127.0.0.1", 10143, "imap://u@127.0.0.1:10143/" },
+	{ "bob@example.com", NULL, "imap2.example.com", 1143,
+	  "imap://bob%40example.com@imap2.example.com:1143/" },
 	{ "u", "DIGEST-MD5", "imap2.example.com.", 143,
 	  "imap://u;AUTH=DIGEST-MD5@imap2.example.com./" },
 	{ "u", "SCRAM-SHA-256", "h", 1,
 	  "imap://u;AUTH=SCRAM-SHA-256@h:1/" },
-	{ "u", "*", "h", 65535, "imap://u;AUTH=*@h:65535/" },
+	{ "u", NULL, "h", 65535, "imap://u@h:65535/" },
+	/* a "*" mechanism is encoded like any other achar: as it is */
+	{ "u", "*", "h", 143, "imap://u;AUTH=*@h/" },
 };
 
 START_TEST(test_imap_url)
