@@ -55,6 +55,9 @@ static void create_passdb(const char *db)
 		  .nologin = "Y" },
 		{ .user = "bob@example.com",
 		  .password = "{PLAIN}" E2E_PASSWORD },
+		/* suggest to B as bob@example.com: a URL with a '%' */
+		{ .user = "suggestencoded", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = E2E_IP, .port = pb, .destuser = "bob@example.com" },
 		/* nologin as before the plugin closed the connection */
 		{ .user = "keepopen", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb, .nologin = "Y",
@@ -68,6 +71,12 @@ static void create_passdb(const char *db)
 		{ .user = "proxyalert", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb, .proxy = "Y",
 		  .pass = E2E_PASSWORD, .referral = "SUGGEST", .alert = "Y" },
+		/* IMAP refuses an IPv6 target (its ']' would end the
+		   response code): proxied as without referral=suggest. A
+		   v4-mapped address, so that the proxy reaches B. */
+		{ .user = "v6proxy", .password = "{PLAIN}" E2E_PASSWORD,
+		  .host = "::ffff:" E2E_IP, .port = pb, .proxy = "Y",
+		  .pass = E2E_PASSWORD, .referral = "suggest" },
 		{ .user = "proxybadmode", .password = "{PLAIN}" E2E_PASSWORD,
 		  .host = E2E_IP, .port = pb, .proxy = "Y",
 		  .pass = E2E_PASSWORD, .referral = "nologin\r\n" },
