@@ -375,6 +375,16 @@ START_TEST(test_logs_clean)
 }
 END_TEST
 
+/* /etc/os-release says Debian 12 (bookworm) */
+static bool debian12(void)
+{
+	char *release = harness_read_file("/etc/os-release");
+	bool ret = strstr(release, "\nVERSION_CODENAME=bookworm\n") != NULL;
+
+	free(release);
+	return ret;
+}
+
 int main(void)
 {
 	Suite *s = suite_create("e2e-geary");
@@ -383,6 +393,20 @@ int main(void)
 	if (getenv("REFERRAL_SKIP_GEARY") != NULL) {
 		/* scripts/test's distcheck: the check before it ran this */
 		printf("SKIP: REFERRAL_SKIP_GEARY is set\n");
+		return 77;
+	}
+	if (!debian12()) {
+		/* Measured in the Debian 13 root (2026-12-07): Geary 46.0
+		   shows A's INBOX for suggestb, then dies of SIGTRAP when
+		   it shows a message (its WebKit sandbox, bwrap, cannot
+		   start in a chroot: "bwrap: Failed to make / slave");
+		   for moved it logged in 12 times in 26 s where 43.0
+		   stops after 2, and gui-client-login read no Details
+		   text from it. */
+		printf("SKIP: the texts asserted here are Geary 43.0's "
+		       "(Debian 12); Debian 13's Geary 46.0 crashes in the "
+		       "Debian 13 root when it shows a message (WebKit's "
+		       "bwrap sandbox cannot start in a chroot)\n");
 		return 77;
 	}
 	tcase_add_unchecked_fixture(tc, e2e_servers_setup, e2e_servers_teardown);
