@@ -4,8 +4,8 @@
    reads a response code's text as atoms: real Geary under Xvfb with a
    HOME of its own, logging in to server A as a person would
    (tests/gui-client-login types the password at the prompt, reads the
-   screen through the accessibility tree, and the message rows, which
-   Geary draws itself, by OCR).
+   screen through the accessibility tree, and Geary 43's message rows,
+   which it draws itself, by OCR).
 
    - suggest mode (imap://suggestb@127.0.0.1:<B>/, no ";AUTH=*"): Geary
      logs in on A and shows A's INBOX, nothing else;
@@ -33,7 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What Geary 43 shows when it drops the connection during the login. */
+/* What Geary 43 and 46 show when they drop the connection during the
+   login. */
 #define GEARY_PROBLEM_TEXT "Geary encountered a problem checking mail for "
 #define GEARY_PROBLEM_TITLE "Account problem"
 #define GEARY_DROPPED_DETAILS \
@@ -115,9 +116,9 @@ static char *run_command(const char *user)
 {
 	char *dir = harness_printf("%s/geary-%s", e2e.root, user);
 	char *out = run_path(user, "out"), *status = run_path(user, "status");
-	/* Geary settles within 8 s of its start (measured: the last
-	   referral at 7-9 s, no retry in a minute); 10 quiet seconds end
-	   the run */
+	/* What Geary shows settles within 8 s of its start (measured:
+	   the last change at 6-8 s; Geary 46's repeated logins change
+	   nothing on the screen); 10 quiet seconds end the run */
 	char *cmd = harness_printf("{ GUI_QUIET=10 GUI_LIMIT=75 %s geary "
 				   E2E_IP " %u %s " E2E_PASSWORD " %s >%s; "
 				   "echo $? >%s; }", GUI_CLIENT_LOGIN,
