@@ -54,7 +54,7 @@ struct geary_version {
 static const struct geary_version geary_versions[] = {
 	/* 2 connections, then it stops (measured again and again) */
 	{ "43.0", 1, 4 },
-	/* logs in again every 2 s or so: 12-14 in a run (measured) */
+	/* logs in again every 2 s or so: 10-14 in a run (measured) */
 	{ "46.0", 5, 40 },
 };
 
