@@ -11,8 +11,8 @@ REFERRAL_PACKAGES=(dovecot-core dovecot-imapd dovecot-sqlite dovecot-dev
 	php-cli php-net-sieve libssl-dev openssl python3
 	build-essential dpkg-dev debhelper dh-autoreconf fakeroot lintian
 	gnuplot-nox valgrind
-	thunderbird xvfb xdotool tesseract-ocr imagemagick x11-utils
-	python3-pyatspi at-spi2-core dbus-daemon)
+	thunderbird geary xvfb xdotool tesseract-ocr imagemagick x11-utils
+	python3-pyatspi at-spi2-core dbus-daemon bc)
 if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
 	REFERRAL_PACKAGES+=(libc-client2007e-dev)
 fi
