@@ -189,7 +189,7 @@ static unsigned long long work_session(in_port_t port, const char *user,
 }
 
 /* LOGIN on A; return the referral's port on B (the URL is
-   imap://worker;AUTH=*@127.0.0.1:<port>/) and the bytes A sent after its
+   imap://worker@127.0.0.1:<port>/) and the bytes A sent after its
    reply (none are expected: the client hangs up). */
 static in_port_t referred_login(in_port_t port, unsigned long long *after_r)
 {
@@ -202,7 +202,7 @@ static in_port_t referred_login(in_port_t port, unsigned long long *after_r)
 	client_send(c, "b LOGIN moveworker " PASSWORD "\r\n");
 	reply = client_read_until(c, "b ");
 	p = strstr(reply, "@" IP ":");
-	if (strncmp(reply, "b NO [REFERRAL imap://worker;", 29) != 0 ||
+	if (strncmp(reply, "b NO [REFERRAL imap://worker@", 29) != 0 ||
 	    p == NULL)
 		harness_die("no referral: %s", reply);
 	ref_port = atoi(p + strlen("@" IP ":"));

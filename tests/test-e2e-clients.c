@@ -106,6 +106,8 @@ static const struct {
 	{ LOGIN, "proxyalert", "REFAUTH", "proxyalert", "proxyalert", 1 },
 	{ AUTHENTICATE, "renamedb", "REFAUTHFAILED", "bob%40example.com",
 	  "bob@example.com", 1 },
+	{ LOGIN, "suggestencoded", "REFAUTH", "bob%40example.com",
+	  "bob@example.com", 1 },
 	/* the connection kept open: c-client asks three times */
 	{ AUTHENTICATE, "keepopen", "REFAUTHFAILED", "keepopen", "keepopen",
 	  3 },
@@ -117,10 +119,11 @@ START_TEST(test_cclient_follows_referral)
 	char *out = run_follower(follows[_i].opt, E2E_IP, e2e.a.imap_port,
 				 follows[_i].user, E2E_PASSWORD);
 	bool login = strcmp(follows[_i].opt, LOGIN) == 0;
-	char *referral = harness_printf("referral: %s imap://%s;AUTH=%s@"
+	/* ;AUTH= only after AUTHENTICATE (RFC 2221 section 4.1) */
+	char *referral = harness_printf("referral: %s imap://%s%s@"
 					E2E_IP ":%s/", follows[_i].code,
 					follows[_i].url_user,
-					login ? "*" : "PLAIN", e2e.port_b);
+					login ? "" : ";AUTH=PLAIN", e2e.port_b);
 	char *opened = harness_printf("opened: host=" E2E_IP " port=%s "
 				      "user=%s mailbox=INBOX tls=none\n",
 				      e2e.port_b, follows[_i].b_user);

@@ -118,7 +118,7 @@ static void assert_value(const char *user, const char *name,
 /* Users whose LOGIN gets a referral (or our refusal) from server A. */
 static const char *const login_users[] = {
 	"moved", "custom", "v6", "v6port", "renamedb", "inject",
-	"longreason", "keepopen", "emptydest", "suggest", "suggestreason",
+	"longreason", "keepopen", "emptydest", "suggest", "suggestencoded",
 	"suggestalert",
 	"badport", "badhost", "emptyhost", "longdest", "sieveself",
 };
@@ -227,7 +227,18 @@ START_TEST(test_modes)
 	assert_value("local", "mode", "none");
 	assert_value("badhost", "mode", "refused");
 	assert_value("custom", "imap_target", "imap2.example.com:1143");
-	assert_value("v6", "imap_target", "[::1]:143");
+	/* IPv6 is refused for IMAP in every mode; ManageSieve keeps it */
+	assert_value("v6", "mode", "refused");
+	assert_value("v6", "imap_target", "");
+	assert_value("suggestreason", "mode", "refused");
+	assert_value("suggestreason", "imap_login", "");
+	assert_value("v6proxy", "mode", "refused");
+	assert_value("v6proxy", "imap_login", "");
+	assert_value("v6proxy", "error", "Referral refused: Invalid host "
+		     "field '::ffff:127.0.0.1': an IPv6 address cannot go into "
+		     "an IMAP referral (clients end the response code at its "
+		     "']'): use a DNS name for this server");
+	assert_value("sievesame", "mode", "refused");
 	assert_value("local", "imap_login", "");
 	/* suggest mode has no ManageSieve form */
 	assert_value("suggest", "sieve", "");
@@ -251,11 +262,50 @@ START_TEST(test_sieve_line)
 }
 END_TEST
 
+/* A '%' in the URL of a user who still gets a session (suggest mode,
+   through the proxy): Geary and Trojita lose it; a nologin user has none
+   to lose. */
+START_TEST(test_percent_warning)
+{
+	static const char warning[] = "the referral URL has a '%' (an "
+		"encoded user name): Geary and Trojita drop the connection at "
+		"it, and their users get no session; refer them in nologin "
+		"mode, or proxy them without referral=suggest";
+	char *args = harness_printf("-f tab referral lookup suggestencoded "
+				    "suggestb renamedb");
+	char *err = err_path(), *summary;
+	int status;
+	char *out = lookup(args, &status);
+	char *value = tab_value(out, "suggestencoded", "warning");
+	char *line = harness_printf("warning: suggestencoded: %s\n", warning);
+
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_nonnull(value);
+	ck_assert_str_eq(value, warning);
+	free(value);
+	value = tab_value(out, "suggestb", "warning");
+	ck_assert_str_eq(value, "");
+	free(value);
+	value = tab_value(out, "renamedb", "warning");
+	ck_assert_str_eq(value, "");
+	free(value);
+	summary = harness_read_file(err);
+	ck_assert_msg(strstr(summary, line) != NULL, "summary: %s", summary);
+	ck_assert_ptr_null(strstr(summary, "warning: renamedb"));
+	free(summary);
+	free(line);
+	free(out);
+	free(err);
+	free(args);
+}
+END_TEST
+
 /* The refusal is worded as the login process logs it. */
 START_TEST(test_refusal_as_logged)
 {
 	static const char *const users[] = {
-		"badport", "badhost", "emptyhost", "longdest"
+		"badport", "badhost", "emptyhost", "longdest", "v6",
+		"suggestreason", "v6proxy"
 	};
 	const char *user = users[_i];
 	char *error = lookup_value(user, "error");
@@ -588,7 +638,8 @@ int main(void)
 			    0, 4);
 	tcase_add_test(tc, test_modes);
 	tcase_add_test(tc, test_sieve_line);
-	tcase_add_loop_test(tc, test_refusal_as_logged, 0, 4);
+	tcase_add_test(tc, test_percent_warning);
+	tcase_add_loop_test(tc, test_refusal_as_logged, 0, 7);
 	tcase_add_loop_test(tc, test_selfref_loop, 0, 2);
 	tcase_add_test(tc, test_sieve_only_loop);
 	tcase_add_test(tc, test_local_name_loop);

@@ -88,7 +88,7 @@ static void servers_setup(void)
 		"VALUES ('suggested', '{PLAIN}" PASSWORD "', "
 		"'imap2.example.com', '1143', 'Please use imap2.');"
 		"INSERT INTO users VALUES ('renamed', '{PLAIN}" PASSWORD "', "
-		"'2001:db8::25', NULL, 'renamed@example.com', NULL, 'Y', NULL, "
+		"'imap3.example.com', NULL, 'renamed@example.com', NULL, 'Y', NULL, "
 		"NULL);");
 	free(schema);
 
@@ -142,15 +142,15 @@ static void assert_plain_login(const struct dc_server *srv, const char *user)
 START_TEST(test_sqlite_example)
 {
 	assert_plain_login(&sql, "stays");
-	assert_login(&sql, "moved", "b NO [REFERRAL imap://moved;AUTH=*@"
+	assert_login(&sql, "moved", "b NO [REFERRAL imap://moved@"
 		     "imap2.example.com/] Your mailbox has moved. Please change your "
 		     "mail account's IMAP server to imap2.example.com.");
-	assert_login(&sql, "suggested", "b OK [REFERRAL imap://suggested;"
-		     "AUTH=*@imap2.example.com:1143/] Please use imap2.");
+	assert_login(&sql, "suggested", "b OK [REFERRAL imap://suggested@"
+		     "imap2.example.com:1143/] Please use imap2.");
 	assert_login(&sql, "renamed", "b NO [REFERRAL imap://renamed%40"
-		     "example.com;AUTH=*@[2001:db8::25]/] Your mailbox has moved. "
+		     "example.com@imap3.example.com/] Your mailbox has moved. "
 		     "Please change your mail account's IMAP server to "
-		     "2001:db8::25 (user name renamed@example.com).");
+		     "imap3.example.com (user name renamed@example.com).");
 }
 END_TEST
 
@@ -159,7 +159,7 @@ END_TEST
 START_TEST(test_sqlite_example_proxy_suggest)
 {
 	char *reply = login(&sql, "moving", PASSWORD);
-	char *expected = harness_printf("b OK [REFERRAL imap://stays;AUTH=*@"
+	char *expected = harness_printf("b OK [REFERRAL imap://stays@"
 		IP ":%u/] Logged in, but your mailbox has moved. Please "
 		"change your mail account's IMAP server to " IP " (port %u, "
 		"user name stays).", passwd_file.imap_port,
@@ -209,7 +209,7 @@ START_TEST(test_forward_all_example)
 {
 	char *reply = login(&forward_all, "anyone", "any-password");
 
-	ck_assert_str_eq(reply, "b NO [REFERRAL imap://anyone;AUTH=*@"
+	ck_assert_str_eq(reply, "b NO [REFERRAL imap://anyone@"
 			 "imap2.example.com/] This server is retired, use "
 			 "imap2.example.com.");
 	free(reply);
@@ -219,16 +219,16 @@ END_TEST
 START_TEST(test_passwd_file_example)
 {
 	assert_plain_login(&passwd_file, "stays");
-	assert_login(&passwd_file, "moved", "b NO [REFERRAL imap://moved;"
-		     "AUTH=*@""imap2.example.com/] Your mailbox has moved. Please change your "
+	assert_login(&passwd_file, "moved", "b NO [REFERRAL imap://moved@"
+		     "imap2.example.com/] Your mailbox has moved. Please change your "
 		     "mail account's IMAP server to imap2.example.com.");
 	assert_login(&passwd_file, "suggested", "b OK [REFERRAL imap://"
-		     "suggested;AUTH=*@imap2.example.com:1143/] "
+		     "suggested@imap2.example.com:1143/] "
 		     "Please_use_imap2.example.com");
 	assert_login(&passwd_file, "renamed", "b NO [REFERRAL imap://renamed%40"
-		     "example.com;AUTH=*@[2001:db8::25]/] Your mailbox has moved. "
+		     "example.com@imap3.example.com/] Your mailbox has moved. "
 		     "Please change your mail account's IMAP server to "
-		     "2001:db8::25 (user name renamed@example.com).");
+		     "imap3.example.com (user name renamed@example.com).");
 }
 END_TEST
 

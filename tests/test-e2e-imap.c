@@ -97,7 +97,7 @@ START_TEST(test_nologin_login_and_follow)
 	struct imap_conn conn;
 	char *expected, *reply;
 
-	expected = expected_referral("moved;AUTH=*", e2e_b_hostport(),
+	expected = expected_referral("moved", e2e_b_hostport(),
 				     e2e_b_default_reason(false));
 	assert_login_reply("LOGIN moved " E2E_PASSWORD, expected);
 
@@ -132,7 +132,7 @@ END_TEST
 START_TEST(test_nologin_port_destuser_reason)
 {
 	assert_login_reply("LOGIN custom " E2E_PASSWORD,
-		"b NO [REFERRAL imap://bob%40example.com;AUTH=*@"
+		"b NO [REFERRAL imap://bob%40example.com@"
 		"imap2.example.com:1143/] Your mailbox moved to imap2.");
 }
 END_TEST
@@ -140,22 +140,9 @@ END_TEST
 START_TEST(test_nologin_empty_destuser_is_login_user)
 {
 	assert_login_reply("LOGIN emptydest " E2E_PASSWORD,
-		"b NO [REFERRAL imap://emptydest;AUTH=*@imap2.example.com/] "
+		"b NO [REFERRAL imap://emptydest@imap2.example.com/] "
 		"Your mailbox has moved. Please change your mail account's "
 		"IMAP server to imap2.example.com.");
-}
-END_TEST
-
-START_TEST(test_nologin_ipv6)
-{
-	assert_login_reply("LOGIN v6 " E2E_PASSWORD,
-		"b NO [REFERRAL imap://v6;AUTH=*@[::1]/] "
-		"Your mailbox has moved. Please change your mail account's "
-		"IMAP server to ::1.");
-	assert_login_reply("LOGIN v6port " E2E_PASSWORD,
-		"b NO [REFERRAL imap://v6port;AUTH=*@[2001:db8::1]:993/] "
-		"Your mailbox has moved. Please change your mail account's "
-		"IMAP server to 2001:db8::1 (port 993).");
 }
 END_TEST
 
@@ -216,7 +203,7 @@ START_TEST(test_forward_all_users)
 	char *expected;
 
 	if (asprintf(&expected, "b NO [REFERRAL imap://anyone%%40forward."
-		     "example;AUTH=*@" IP ":%s/] This server is retired, use "
+		     "example@" IP ":%s/] This server is retired, use "
 		     "the new one.", e2e.port_b) < 0)
 		abort();
 	assert_login_reply("LOGIN anyone@forward.example any-password",
@@ -230,7 +217,7 @@ START_TEST(test_reason_injection)
 	struct imap_conn conn;
 	char *expected, *reply;
 
-	expected = expected_referral("inject;AUTH=*", e2e_b_hostport(),
+	expected = expected_referral("inject", e2e_b_hostport(),
 				     "Moved.  * BYE injected  x NO fake");
 	reply = e2e_login_a(&conn, "LOGIN inject " E2E_PASSWORD);
 	/* the ALERT, the BYE and the NO, one line each, and nothing after
@@ -251,8 +238,9 @@ START_TEST(test_long_reason_bounded)
 	const char *text, *bye;
 
 	ck_assert_ptr_nonnull(reply);
-	ck_assert_msg(strncmp(reply, "b NO [REFERRAL imap://longreason;", 33)
-		      == 0, "got: %.100s", reply);
+	ck_assert_msg(harness_starts_with(reply, "b NO [REFERRAL "
+					  "imap://longreason@" IP ":"),
+		      "got: %.100s", reply);
 	text = strstr(reply, "/] ");
 	ck_assert_ptr_nonnull(text);
 	ck_assert_uint_eq(strlen(text + 3), 1024);
@@ -327,13 +315,13 @@ START_TEST(test_nologin_keep_open)
 	struct imap_conn conn;
 	char *cmd = imap_authenticate_plain_cmd("keepopen", E2E_PASSWORD);
 	const char *const commands[] = { "LOGIN keepopen " E2E_PASSWORD, cmd };
-	const char *const auths[] = { "*", "PLAIN" };
+	const char *const auths[] = { "", ";AUTH=PLAIN" };
 	char *expected, *reply;
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		expected = harness_printf("b NO [REFERRAL imap://keepopen;"
-			"AUTH=%s@%s/] %s", auths[i], e2e_b_hostport(),
+		expected = harness_printf("b NO [REFERRAL imap://keepopen"
+			"%s@%s/] %s", auths[i], e2e_b_hostport(),
 			e2e_b_default_reason(false));
 		reply = e2e_login_a(&conn, commands[i]);
 		ck_assert_ptr_nonnull(reply);
@@ -365,6 +353,12 @@ static const struct {
 	{ "emptyhost", "Invalid host field '': empty" },
 	{ "selfref", "loops back to this server" },
 	{ "longdest", "Invalid destuser field 'uuuuuuuu" },
+	/* an IPv6 literal's ']' would end the response code */
+	{ "v6", "Referral refused: Invalid host field '::1': an IPv6 address "
+	  "cannot go into an IMAP referral (clients end the response code at "
+	  "its ']'): use a DNS name for this server" },
+	{ "v6port", "Invalid host field '2001:db8::1': an IPv6 address "
+	  "cannot go into an IMAP referral" },
 };
 
 START_TEST(test_invalid_target_unavailable)
@@ -429,7 +423,8 @@ static bool metric_reaches(const char *metric, unsigned int count)
 START_TEST(test_login_referral_event_metrics)
 {
 	unsigned int sent = metric_count("login_referral_sent");
-	unsigned int sent_v6 = metric_count("login_referral_sent_nologin_::1");
+	unsigned int sent_b = metric_count("login_referral_sent_nologin_"
+					   IP);
 	unsigned int refused = metric_count("login_referral_refused");
 	unsigned int refused_port = metric_count("login_referral_refused_port");
 	struct imap_conn conn;
@@ -438,7 +433,7 @@ START_TEST(test_login_referral_event_metrics)
 	/* a referral ends its connection: one each */
 	free(e2e_login_a(&conn, "LOGIN moved " E2E_PASSWORD));
 	imap_disconnect(&conn);
-	free(e2e_login_a(&conn, "LOGIN v6 " E2E_PASSWORD));
+	free(e2e_login_a(&conn, "LOGIN renamedb " E2E_PASSWORD));
 	imap_disconnect(&conn);
 	reply = e2e_login_a(&conn, "LOGIN badport " E2E_PASSWORD);
 	ck_assert_ptr_nonnull(reply);
@@ -449,8 +444,8 @@ START_TEST(test_login_referral_event_metrics)
 	ck_assert_msg(metric_reaches("login_referral_sent", sent + 2),
 		      "login_referral_sent: %u, expected %u",
 		      metric_count("login_referral_sent"), sent + 2);
-	ck_assert_uint_eq(metric_count("login_referral_sent_nologin_::1"),
-			  sent_v6 + 1);
+	ck_assert_uint_eq(metric_count("login_referral_sent_nologin_" IP),
+			  sent_b + 2);
 	ck_assert_msg(metric_reaches("login_referral_refused", refused + 1),
 		      "login_referral_refused: %u, expected %u",
 		      metric_count("login_referral_refused"), refused + 1);
@@ -496,7 +491,6 @@ int main(void)
 	tcase_add_test(tc, test_nologin_authenticate_plain_sasl_ir);
 	tcase_add_test(tc, test_nologin_port_destuser_reason);
 	tcase_add_test(tc, test_nologin_empty_destuser_is_login_user);
-	tcase_add_test(tc, test_nologin_ipv6);
 	tcase_add_test(tc, test_proxy_not_referred);
 	tcase_add_loop_test(tc, test_wrong_password_no_referral, 0,
 			    sizeof(wrong_passwords) / sizeof(wrong_passwords[0]));

@@ -317,7 +317,7 @@ static const char *const scripted_users[] = { "plain", "suggest1" };
 START_TEST(test_scripted_same_as_stock)
 {
 	const char *user = scripted_users[_i];
-	char *sent = harness_printf("Referral sent (login): imap://%s;AUTH=*@"
+	char *sent = harness_printf("Referral sent (login): imap://%s@"
 				    "imap2.example.com/", user);
 	unsigned int referrals = log_count(&a, sent);
 	unsigned int all_referrals = log_count(&a, "Referral sent");
@@ -433,7 +433,7 @@ END_TEST
 START_TEST(test_scripted_proxy_suggest_same_as_proxy)
 {
 	unsigned int referrals = log_count(&a, "Referral sent (proxy): "
-					   "imap://proxysuggest;");
+					   "imap://proxysuggest@");
 	struct scripted_result with, without;
 
 	scripted(&a, "proxysuggest", &with);
@@ -441,9 +441,9 @@ START_TEST(test_scripted_proxy_suggest_same_as_proxy)
 	assert_scripted_alike(&with, &without, "through the proxy: "
 			      "referral=suggest | proxy alone");
 	ck_assert_uint_gt(log_count(&a, "Referral sent (proxy): "
-				    "imap://proxysuggest;"), referrals);
+				    "imap://proxysuggest@"), referrals);
 	ck_assert_uint_eq(log_count(&a, "Referral sent (proxy): "
-				    "imap://proxyplain;"), 0);
+				    "imap://proxyplain"), 0);
 	/* the sessions were B's */
 	ck_assert(dc_server_log_wait_line(&b, "Info: ", "user=<proxysuggest>"));
 	scripted_free(&with);
@@ -831,9 +831,9 @@ conversation_run(struct fault_conversation *conv, const char *user,
 		response = plain_response(user);
 		break;
 	}
-	referral = harness_printf("b NO [REFERRAL imap://%s;AUTH=%s@"
+	referral = harness_printf("b NO [REFERRAL imap://%s%s@"
 				  "imap2.example.com/] ", user,
-				  kind == LOGIN_LOGIN ? "*" : "PLAIN");
+				  kind == LOGIN_LOGIN ? "" : ";AUTH=PLAIN");
 	outcome = conversation_replies(conv, login, response, referral,
 				       deadline, waiting);
 	free(login);
@@ -971,11 +971,11 @@ static bool probe_login(const char *user, bool authenticate,
 static bool probe_logins(void)
 {
 	return probe_login("nologin1", false, "b NO [REFERRAL imap://"
-			   "nologin1;AUTH=*@imap2.example.com/] ") &&
+			   "nologin1@imap2.example.com/] ") &&
 		probe_login("nologin2", true, "b NO [REFERRAL imap://"
 			    "nologin2;AUTH=PLAIN@imap2.example.com/] ") &&
 		probe_login("suggest1", false, "b OK [REFERRAL imap://"
-			    "suggest1;AUTH=*@imap2.example.com/] ");
+			    "suggest1@imap2.example.com/] ");
 }
 
 /* Milliseconds from now until every probe succeeds; fails the test

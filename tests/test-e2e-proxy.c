@@ -74,7 +74,7 @@ static char *expected_from_stock(const char *stock, const char *user,
 	end = strstr(caps, STOCK_OK_SUFFIX "\r\n");
 	ck_assert_ptr_nonnull(end);
 	out = harness_printf("%.*s%s%s%s* CAPABILITY %.*s\r\n"
-		"b OK [REFERRAL imap://%s;AUTH=%s@%s/] %s\r\n%s",
+		"b OK [REFERRAL imap://%s%s@%s/] %s\r\n%s",
 		(int)(start - stock), stock,
 		alert ? "* OK [ALERT] " : "", alert ? reason : "",
 		alert ? "\r\n" : "", (int)(end - caps), caps,
@@ -102,9 +102,9 @@ START_TEST(test_proxy_suggest)
 	char *stock = proxied_session("stock", e2e.stock.imap_port, user,
 				      authenticate, false);
 	char *expected = expected_from_stock(stock, user,
-		authenticate ? "PLAIN" : "*", suggest_cases[_i].alert);
-	char *sent = harness_printf("Referral sent (proxy): imap://%s;AUTH=%s@%s/",
-		user, authenticate ? "PLAIN" : "*", e2e_b_hostport());
+		authenticate ? ";AUTH=PLAIN" : "", suggest_cases[_i].alert);
+	char *sent = harness_printf("Referral sent (proxy): imap://%s%s@%s/",
+		user, authenticate ? ";AUTH=PLAIN" : "", e2e_b_hostport());
 
 	ck_assert_str_eq(a, expected);
 	/* the session really went through B, and the SELECT saw B's INBOX */
@@ -134,8 +134,8 @@ START_TEST(test_proxy_suggest_after_capability_command)
 
 	ck_assert_msg(ok != NULL, "no untagged-capability login in: %s", stock);
 	ck_assert(strstr(stock, "\r\n* CAPABILITY IMAP4rev1 ") < ok);
-	expected = harness_printf("%.*s\r\nb OK [REFERRAL imap://proxysuggest;"
-		"AUTH=*@%s/] %s\r\n%s", (int)(ok - stock), stock,
+	expected = harness_printf("%.*s\r\nb OK [REFERRAL imap://proxysuggest@"
+		"%s/] %s\r\n%s", (int)(ok - stock), stock,
 		e2e_b_hostport(), e2e_b_default_reason(true),
 		ok + strlen("\r\nb OK Logged in\r\n"));
 	ck_assert_str_eq(a, expected);
@@ -155,7 +155,7 @@ START_TEST(test_proxy_suggest_pipelined)
 	unsigned int count = 0;
 	const char *capability, *login_ok;
 
-	expected = harness_printf("b OK [REFERRAL imap://proxysuggest;AUTH=*@%s/] "
+	expected = harness_printf("b OK [REFERRAL imap://proxysuggest@%s/] "
 		"%s", e2e_b_hostport(), e2e_b_default_reason(true));
 	ck_assert(imap_connect(&conn, "A", E2E_IP, e2e.a.imap_port));
 	ck_assert(imap_send_raw(&conn, "b LOGIN proxysuggest " E2E_PASSWORD
@@ -185,11 +185,12 @@ START_TEST(test_proxy_suggest_pipelined)
 }
 END_TEST
 
-/* proxy alone, an empty referral field (an SQL column left empty) and an
-   invalid one: A's transcript is stock's, byte for byte (timings
+/* proxy alone, an empty referral field (an SQL column left empty), an
+   invalid one, and referral=suggest with an IPv6 host, which no IMAP
+   referral can carry: A's transcript is stock's, byte for byte (timings
    aside) */
 static const char *const same_as_stock_users[] = {
-	"proxied", "proxyemptymode", "proxybadmode",
+	"proxied", "proxyemptymode", "proxybadmode", "v6proxy",
 };
 
 START_TEST(test_proxy_without_suggest_same_as_stock)
@@ -220,6 +221,12 @@ START_TEST(test_proxy_invalid_mode_logged)
 		"Referral sent (proxy): imap://proxied"));
 	ck_assert(!dc_server_log_has(&e2e.a,
 		"Referral sent (proxy): imap://proxyemptymode"));
+	ck_assert(dc_server_log_wait_line(&e2e.a, "Referral refused: Invalid "
+		"host field '::ffff:127.0.0.1': an IPv6 address cannot go into "
+		"an IMAP referral (clients end the response code at its ']'): "
+		"use a DNS name for this server", "user=<v6proxy>"));
+	ck_assert(!dc_server_log_has(&e2e.a,
+		"Referral sent (proxy): imap://v6proxy"));
 }
 END_TEST
 

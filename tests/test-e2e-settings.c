@@ -104,7 +104,7 @@ static bool login_reply_becomes(const char *user, const char *expected)
 	return false;
 }
 
-#define MOVED_URL "imap://bob%40example.com;AUTH=*@imap2.example.com:1143/"
+#define MOVED_URL "imap://bob%40example.com@imap2.example.com:1143/"
 #define MOVED_TEXT "Moved: use imap2.example.com, port 1143, as " \
 	"bob@example.com (not moved), IMAP. 100% sure."
 
@@ -134,7 +134,7 @@ START_TEST(test_suggest_template)
 	ck_assert(imap_connect(&conn, srv.name, IP, srv.imap_port));
 	reply = imap_command(&conn, "b", "LOGIN suggest " PASSWORD);
 	ck_assert_ptr_nonnull(reply);
-	ck_assert_str_eq(reply, "b OK [REFERRAL imap://suggest;AUTH=*@"
+	ck_assert_str_eq(reply, "b OK [REFERRAL imap://suggest@"
 			 "imap2.example.com/] Please switch to "
 			 "imap2.example.com soon.");
 	free(reply);
@@ -151,7 +151,7 @@ START_TEST(test_passdb_reason_wins)
 {
 	char *reply = login("reasoned");
 
-	ck_assert_str_eq(reply, "b NO [REFERRAL imap://reasoned;AUTH=*@"
+	ck_assert_str_eq(reply, "b NO [REFERRAL imap://reasoned@"
 			 "imap2.example.com/] The passdb's own words.");
 	free(reply);
 }
@@ -203,7 +203,7 @@ START_TEST(test_invalid_template_and_reload)
 		"{user}, {login_user}, {protocol})"));
 	/* without a suggest template: the built-in one */
 	ck_assert(login_reply_becomes("suggest", "b OK [REFERRAL "
-		"imap://suggest;AUTH=*@imap2.example.com/] Logged in, but your "
+		"imap://suggest@imap2.example.com/] Logged in, but your "
 		"mailbox has moved. Please change your mail account's IMAP "
 		"server to imap2.example.com."));
 

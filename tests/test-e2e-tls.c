@@ -31,15 +31,15 @@
 #define PASSWORD "Pw-tls-4vX"
 #define PIPELINED_ROUNDS 20
 
-#define NOLOGIN_URL "imap://moved;AUTH=*@imap2.example.com/"
-#define SUGGEST_URL "imap://suggest;AUTH=*@imap2.example.com/"
+#define NOLOGIN_URL "imap://moved@imap2.example.com/"
+#define SUGGEST_URL "imap://suggest@imap2.example.com/"
 /* the plugin's default reasons for imap2.example.com */
 #define NOLOGIN_REASON "Your mailbox has moved. Please change your mail " \
 	"account's IMAP server to imap2.example.com."
 #define SUGGEST_REASON "Logged in, but your mailbox has moved. Please " \
 	"change your mail account's IMAP server to imap2.example.com."
 /* B's address and port are known at run time */
-#define PROXY_URL "imap://proxysuggest;AUTH=*@" IP ":"
+#define PROXY_URL "imap://proxysuggest@" IP ":"
 #define PROXY_OK "b OK [REFERRAL " PROXY_URL "%s/] Logged in, but your " \
 	"mailbox has moved. Please change your mail account's IMAP server " \
 	"to " IP " (port %s)."
