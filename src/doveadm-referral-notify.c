@@ -67,11 +67,15 @@ struct notify_context {
 
 /* Run "doveadm <args>" with this doveadm's configuration, input (if not
    NULL) on its standard input; its standard output into out, standard
-   error into err. Returns the exit status, -1 if it could not be run or
-   did not exit (err says why). */
+   error into err. Unless proxied, with doveadm_port=0: the user's mail is
+   here, and a doveadm that may proxy asks the passdb (service doveadm)
+   first, where Dovecot 2.4 fails a command for a user with host and
+   nologin ("Command requested referral"). Returns the exit status, -1 if
+   it could not be run or did not exit (err says why). */
 static int
-notify_doveadm(struct notify_context *nctx, const char *const *args,
-	       const char *input, string_t *out, string_t *err)
+notify_doveadm(struct notify_context *nctx, bool proxied,
+	       const char *const *args, const char *input, string_t *out,
+	       string_t *err)
 {
 	ARRAY_TYPE(const_string) argv;
 	const char *arg;
@@ -94,6 +98,12 @@ notify_doveadm(struct notify_context *nctx, const char *const *args,
 	}
 	if (doveadm_debug) {
 		arg = "-D";
+		array_push_back(&argv, &arg);
+	}
+	if (!proxied) {
+		arg = "-o";
+		array_push_back(&argv, &arg);
+		arg = "doveadm_port=0";
 		array_push_back(&argv, &arg);
 	}
 	for (; *args != NULL; args++)
@@ -189,7 +199,7 @@ static const char *notify_error_text(string_t *err, int status)
 /* 1: the notice with message_id is in user's INBOX, 0: it is not, -1:
    the search failed (error_r). */
 static int
-notify_present(struct notify_context *nctx, const char *user,
+notify_present(struct notify_context *nctx, bool proxied, const char *user,
 	       const char *message_id, const char **error_r)
 {
 	const char *args[] = {
@@ -199,7 +209,7 @@ notify_present(struct notify_context *nctx, const char *user,
 	string_t *out = t_str_new(128), *err = t_str_new(128);
 	int status;
 
-	status = notify_doveadm(nctx, args, NULL, out, err);
+	status = notify_doveadm(nctx, proxied, args, NULL, out, err);
 	if (status != 0) {
 		*error_r = t_strconcat("search failed: ",
 				       notify_error_text(err, status), NULL);
@@ -209,14 +219,14 @@ notify_present(struct notify_context *nctx, const char *user,
 }
 
 static int
-notify_save(struct notify_context *nctx, const char *user,
+notify_save(struct notify_context *nctx, bool proxied, const char *user,
 	    const char *message, const char **error_r)
 {
 	const char *args[] = { "save", "-u", user, "-m", "INBOX", NULL };
 	string_t *out = t_str_new(128), *err = t_str_new(128);
 	int status;
 
-	status = notify_doveadm(nctx, args, message, out, err);
+	status = notify_doveadm(nctx, proxied, args, message, out, err);
 	if (status != 0) {
 		*error_r = t_strconcat("save failed: ",
 				       notify_error_text(err, status), NULL);
@@ -249,6 +259,8 @@ notify_referred(struct notify_context *nctx, const char *user,
 		const char **message_r, const char **error_r)
 {
 	struct referral_reason_params params;
+	/* the mail is on the backend: doveadm's proxying takes it there */
+	bool proxied = lookup->mode == LOOKUP_MODE_PROXY_SUGGEST;
 	const char *message;
 	int ret;
 
@@ -263,7 +275,7 @@ notify_referred(struct notify_context *nctx, const char *user,
 				   error_r))
 		return NOTIFY_RESULT_FAILED;
 	*message_r = message;
-	ret = notify_present(nctx, user, *message_id_r, error_r);
+	ret = notify_present(nctx, proxied, user, *message_id_r, error_r);
 	if (ret < 0)
 		return NOTIFY_RESULT_FAILED;
 	if (ret > 0)
@@ -271,7 +283,7 @@ notify_referred(struct notify_context *nctx, const char *user,
 	if (nctx->dry_run)
 		return NOTIFY_RESULT_WOULD_SAVE;
 	/* once: a failure is reported, not retried (quota stays full) */
-	if (notify_save(nctx, user, message, error_r) < 0)
+	if (notify_save(nctx, proxied, user, message, error_r) < 0)
 		return NOTIFY_RESULT_FAILED;
 	return NOTIFY_RESULT_SAVED;
 }

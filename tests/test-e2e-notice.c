@@ -5,7 +5,10 @@
    own doveadm save into A's mail store, and server R (the same mail
    store, a passdb that lets every user in) reads them back over IMAP:
    once per user and target, nothing for untouched or refused users, for
-   a dry run or with a broken template. */
+   a dry run or with a broken template. A user whom A proxies to backend
+   B with referral=suggest gets the notice on B, through doveadm's own
+   proxying (A's doveadm_port, B's doveadm listener), and reads it
+   through A's IMAP proxy. */
 
 #define _GNU_SOURCE
 #include "e2e-run.h"
@@ -19,28 +22,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #define IP "127.0.0.1"
 #define PASSWORD "Pw-n0t1ce"
 #define FROM "Mail Team <postmaster@example.com>"
+/* doveadm_password of A and B: A's doveadm proxies to B with it */
+#define DOVEADM_SECRET "Dv-s3cret"
 /* doveadm's exit codes (doveadm.h) */
 #define EX_NOTPOSSIBLE 65
 
-static char *root, *db, *conf_a;
-static struct dc_server a, r;
-static char port_b[8], port_b2[8];
+static char *root, *db, *conf_a, *conf_b;
+static struct dc_server a, r, b;
+static char port_b[8], port_b2[8], port_b_imap[8], port_b_doveadm[8];
 
 /* the referred users: nologin and suggest mode, to "B" (a port nobody
-   listens on: the notice does not need B) */
-static const char *const referred[] = { "nmoved", "nsuggest" };
+   listens on: the notice does not need B), and proxied to the real B
+   with referral=suggest */
+static const char *const referred[] = { "nmoved", "nsuggest", "nproxied" };
+#define REFERRED_COUNT (sizeof(referred) / sizeof(referred[0]))
+
+/* A's passdb: the referral fields, and for doveadm's own lookup (service
+   doveadm) B's doveadm port instead of its IMAP port, so that doveadm
+   proxies the proxied users' mail commands to B's doveadm listener. */
+static char *query_a(void)
+{
+	const char *query = PASSDB_QUERY_REFERRAL, *p;
+	char *port = harness_printf("CASE WHEN '%s' = 'doveadm' THEN '%s' "
+				    "ELSE port END AS port",
+				    dc_syntax_24() ? "%{protocol}" : "%s",
+				    port_b_doveadm);
+	char *result;
+
+	p = strstr(query, " port,");
+	ck_assert_ptr_nonnull(p);
+	result = harness_printf("%.*s %s%s", (int)(p - query), query, port,
+				p + strlen(" port"));
+	free(port);
+	return result;
+}
 
 static char *conf_with(const char *extra)
 {
 	char *plugins = dc_syntax_login_plugins("referral", REFERRAL_PLUGIN_DIR);
-	char *passdb = passdb_sql_block(db, "a", PASSDB_QUERY_REFERRAL);
-	char *conf = harness_printf("%s\n%s%s", plugins, passdb, extra);
+	char *query = query_a();
+	char *passdb = passdb_sql_block(db, "a", query);
+	char *conf = harness_printf("%s\n%s"
+		"doveadm_port = %s\ndoveadm_password = " DOVEADM_SECRET "\n"
+		"%s", plugins, passdb, port_b_doveadm, extra);
 
 	free(plugins);
+	free(query);
 	free(passdb);
 	return conf;
 }
@@ -60,11 +92,15 @@ static char *notice_settings(const char *body)
 
 static void setup(void)
 {
-	char *query, *passdb_r, *settings;
+	char *query, *passdb_r, *passdb_b, *settings;
 
 	root = harness_make_root("referral-notice");
 	dc_server_init(&a, root, "a");
 	dc_server_init(&r, root, "r");
+	dc_server_init(&b, root, "b");
+	snprintf(port_b_imap, sizeof(port_b_imap), "%u", b.imap_port);
+	snprintf(port_b_doveadm, sizeof(port_b_doveadm), "%u",
+		 harness_free_port());
 	snprintf(port_b, sizeof(port_b), "%u", harness_free_port());
 	snprintf(port_b2, sizeof(port_b2), "%u", harness_free_port());
 	db = harness_printf("%s/users.db", root);
@@ -76,8 +112,23 @@ static void setup(void)
 		{ .user = "nrefused", .password = "{PLAIN}" PASSWORD,
 		  .host = "bad host!", .nologin = "Y" },
 		{ .user = "nlocal", .password = "{PLAIN}" PASSWORD },
+		{ .user = "nproxied", .password = "{PLAIN}" PASSWORD,
+		  .host = IP, .port = port_b_imap, .proxy = "Y",
+		  .pass = PASSWORD, .referral = "suggest" },
 	};
 	passdb_create(db, users, sizeof(users) / sizeof(users[0]));
+
+	/* B: the backend, with a doveadm listener for A's doveadm */
+	passdb_b = passdb_sql_block(db, "b", PASSDB_QUERY_PLAIN);
+	conf_b = harness_printf("%s"
+		"doveadm_password = " DOVEADM_SECRET "\n"
+		"service doveadm {\n"
+		"  inet_listener doveadm {\n"
+		"    port = %s\n"
+		"  }\n"
+		"}\n", passdb_b, port_b_doveadm);
+	dc_server_start(&b, conf_b);
+	free(passdb_b);
 
 	settings = notice_settings(NULL);
 	conf_a = conf_with(settings);
@@ -102,8 +153,10 @@ static void teardown(void)
 {
 	dc_server_stop(&a);
 	dc_server_stop(&r);
+	dc_server_stop(&b);
 	harness_remove_root(root);
 	free(conf_a);
+	free(conf_b);
 	free(db);
 }
 
@@ -134,10 +187,15 @@ static unsigned int notices(const char *user, char **fetched_r)
 	char *reply, *p;
 	unsigned int count = 0;
 
-	ck_assert(imap_connect(&conn, "R", IP, r.imap_port));
+	/* the proxied user through A's proxy, from B's mail store; the
+	   others from A's mail store, through R */
+	bool proxied = strcmp(user, "nproxied") == 0;
+
+	ck_assert(imap_connect(&conn, proxied ? "A" : "R", IP,
+			       proxied ? a.imap_port : r.imap_port));
 	reply = imap_command(&conn, "a", cmd);
 	ck_assert_msg(reply != NULL && harness_starts_with(reply, "a OK"),
-		      "login to R as %s failed", user);
+		      "login as %s failed", user);
 	free(reply);
 	reply = imap_command(&conn, "b", "SELECT INBOX");
 	ck_assert(reply != NULL && harness_starts_with(reply, "b OK"));
@@ -177,7 +235,7 @@ static void assert_no_notices(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < REFERRED_COUNT; i++)
 		ck_assert_uint_eq(notices_count(referred[i]), 0);
 }
 
@@ -186,13 +244,13 @@ static void assert_no_notices(void)
 START_TEST(test_dry_run_saves_nothing)
 {
 	int status;
-	char *err, *out = notify("-n nmoved nsuggest nrefused nlocal",
+	char *err, *out = notify("-n nmoved nsuggest nproxied nrefused nlocal",
 				 &status, &err);
 
 	ck_assert_int_eq(status, EX_NOTPOSSIBLE);
 	ck_assert(strstr(out, "would-save") != NULL);
 	ck_assert(strstr(out, "Your mailbox has moved") != NULL);
-	ck_assert(strstr(err, "4 users: 0 saved, 0 already present, 2 would "
+	ck_assert(strstr(err, "5 users: 0 saved, 0 already present, 3 would "
 			 "be saved, 1 untouched, 1 refused") != NULL);
 	assert_no_notices();
 	free(out);
@@ -208,7 +266,7 @@ START_TEST(test_broken_template_saves_nothing)
 	char *err, *out;
 
 	dc_server_reload(&a, conf);
-	out = notify("nmoved nsuggest", &status, &err);
+	out = notify("nmoved nsuggest nproxied", &status, &err);
 	ck_assert_int_eq(status, EX_CONFIG);
 	ck_assert(strstr(err, "unknown variable {server}") != NULL);
 	ck_assert(strstr(out, "saved") == NULL);
@@ -245,21 +303,32 @@ static void assert_notice(const char *user, const char *port,
 	free(fetched);
 }
 
+/* Whether srv's mail store has a Maildir for user */
+static bool mail_store_has(const struct dc_server *srv, const char *user)
+{
+	char *path = harness_printf("%s/home/%s/Maildir", srv->dir, user);
+	bool found = access(path, F_OK) == 0;
+
+	free(path);
+	return found;
+}
+
 START_TEST(test_batch)
 {
 	char *file = harness_printf("%s/users.txt", root);
 	int status;
 	char *err, *out, *args;
 
-	harness_write_file(file, "nmoved\n# a comment\nnsuggest\nnrefused\n"
-			   "nlocal\n");
+	harness_write_file(file, "nmoved\n# a comment\nnsuggest\nnproxied\n"
+			   "nrefused\nnlocal\n");
 	args = harness_printf("-F %s", file);
 	out = notify(args, &status, &err);
 	/* the refused user makes the batch's status "not possible" */
 	ck_assert_int_eq(status, EX_NOTPOSSIBLE);
-	ck_assert(strstr(err, "4 users: 2 saved, 0 already present, 0 would "
+	ck_assert(strstr(err, "5 users: 3 saved, 0 already present, 0 would "
 			 "be saved, 1 untouched, 1 refused, 0 unknown, "
 			 "0 failed") != NULL);
+	ck_assert(strstr(out, "nproxied\tproxy-suggest\t") != NULL);
 	ck_assert(strstr(out, "nrefused\tnologin\t\trefused\t\tReferral "
 			 "refused: ") != NULL ||
 		  strstr(out, "nrefused\trefused\t\trefused\t\tReferral "
@@ -267,6 +336,10 @@ START_TEST(test_batch)
 	ck_assert(strstr(out, "nlocal\tnone\t\tuntouched\t\t\n") != NULL);
 	assert_notice("nmoved", port_b, "nmoved");
 	assert_notice("nsuggest", port_b, "ns@example.com");
+	assert_notice("nproxied", port_b_imap, "nproxied");
+	/* on B only: A's mail store has none for it */
+	ck_assert(!mail_store_has(&a, "nproxied"));
+	ck_assert(mail_store_has(&b, "nproxied"));
 	ck_assert_uint_eq(notices_count("nlocal"), 0);
 	ck_assert_uint_eq(notices_count("nrefused"), 0);
 
@@ -275,9 +348,10 @@ START_TEST(test_batch)
 	free(err);
 	out = notify(args, &status, &err);
 	ck_assert_int_eq(status, EX_NOTPOSSIBLE);
-	ck_assert(strstr(err, "4 users: 0 saved, 2 already present") != NULL);
+	ck_assert(strstr(err, "5 users: 0 saved, 3 already present") != NULL);
 	ck_assert_uint_eq(notices_count("nmoved"), 1);
 	ck_assert_uint_eq(notices_count("nsuggest"), 1);
+	ck_assert_uint_eq(notices_count("nproxied"), 1);
 	free(out);
 	free(err);
 	free(args);
@@ -313,10 +387,10 @@ END_TEST
 
 START_TEST(test_logs_clean)
 {
-	const struct dc_server *servers[] = { &a, &r };
+	const struct dc_server *servers[] = { &a, &r, &b };
 	unsigned int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		char *errors = dc_server_log_errors(servers[i]);
 
 		ck_assert_msg(errors == NULL, "server %s logged:\n%s",
