@@ -11,7 +11,10 @@
 #include "lib.h"
 #include "array.h"
 #include "str.h"
+#include "hash.h"
 #include "hostpid.h"
+#include "istream.h"
+#include "safe-mkstemp.h"
 #include "write-full.h"
 #include "execv-const.h"
 #include "master-service.h"
@@ -53,6 +56,20 @@ static const char *const notify_result_names[NOTIFY_RESULT_COUNT] = {
 	"a doveadm listener there)"
 /* how often the progress line on a terminal is rewritten */
 #define NOTIFY_PROGRESS_INTERVAL_SECS 1
+/* the notices, for the one "doveadm search" of the whole batch */
+#define NOTIFY_MESSAGE_ID_SEARCH "@notice.dovecot-referral.invalid"
+
+/* One printed row: looked up in the first pass, and for a referred user
+   (pending) saved or found in the second. */
+struct notify_row {
+	const char *user, *mode, *imap_target, *message_id, *message, *error;
+	enum notify_result result;
+	/* referred: the notice is yet to be looked for and saved */
+	bool pending;
+	/* the mail is on the backend: doveadm's proxying takes it there */
+	bool proxied;
+};
+ARRAY_DEFINE_TYPE(notify_row, struct notify_row);
 
 struct notify_context {
 	/* first: lookup_run() calls notify_user() with it */
@@ -63,6 +80,13 @@ struct notify_context {
 	unsigned int counts[NOTIFY_RESULT_COUNT];
 	unsigned int users;
 	time_t last_progress;
+
+	pool_t pool;
+	ARRAY_TYPE(notify_row) rows;
+	/* "<user>\t<Message-ID>" of every notice in the INBOX of the
+	   batch's local referred users, when present_known */
+	HASH_TABLE(const char *, const char *) present;
+	bool present_known;
 };
 
 /* Run "doveadm <args>" with this doveadm's configuration, input (if not
@@ -252,30 +276,31 @@ static void notify_progress(struct notify_context *nctx, bool last)
 	fflush(stderr);
 }
 
-/* the notice for one referred user: into result, message_id, error */
-static enum notify_result
-notify_referred(struct notify_context *nctx, const char *user,
-		const struct lookup_result *lookup, const char **message_id_r,
-		const char **message_r, const char **error_r)
+/* Whether the notice is in the user's INBOX: from the batch's search
+   (notify_find_present()) when it covered the user, else from a search of
+   its own. 1: it is, 0: it is not, -1: the search failed (error_r). */
+static int
+notify_row_present(struct notify_context *nctx, const struct notify_row *row,
+		   const char **error_r)
 {
-	struct referral_reason_params params;
-	/* the mail is on the backend: doveadm's proxying takes it there */
-	bool proxied = lookup->mode == LOOKUP_MODE_PROXY_SUGGEST;
-	const char *message;
+	const char *key;
+
+	if (!row->proxied && nctx->present_known &&
+	    strpbrk(row->user, "\t\r\n") == NULL) {
+		key = t_strconcat(row->user, "\t", row->message_id, NULL);
+		return hash_table_lookup(nctx->present, key) != NULL ? 1 : 0;
+	}
+	return notify_present(nctx, row->proxied, row->user, row->message_id,
+			      error_r);
+}
+
+/* The second pass for a referred user: look, then save. */
+static enum notify_result
+notify_row_finish(struct notify_context *nctx, struct notify_row *row)
+{
 	int ret;
 
-	referral_reason_params_set(&params, "IMAP", !lookup->nologin,
-				   &lookup->target, REFERRAL_IMAP_DEFAULT_PORT,
-				   lookup->dest_user, user);
-	*message_id_r = referral_notice_message_id(user, lookup->target.host,
-						   lookup->target.port,
-						   lookup->dest_user);
-	/* checked before the batch: fails only for this user's values */
-	if (!referral_notice_build(&nctx->notice, &params, &message,
-				   error_r))
-		return NOTIFY_RESULT_FAILED;
-	*message_r = message;
-	ret = notify_present(nctx, proxied, user, *message_id_r, error_r);
+	ret = notify_row_present(nctx, row, &row->error);
 	if (ret < 0)
 		return NOTIFY_RESULT_FAILED;
 	if (ret > 0)
@@ -283,23 +308,56 @@ notify_referred(struct notify_context *nctx, const char *user,
 	if (nctx->dry_run)
 		return NOTIFY_RESULT_WOULD_SAVE;
 	/* once: a failure is reported, not retried (quota stays full) */
-	if (notify_save(nctx, proxied, user, message, error_r) < 0)
+	if (notify_save(nctx, row->proxied, row->user, row->message,
+			&row->error) < 0)
 		return NOTIFY_RESULT_FAILED;
 	return NOTIFY_RESULT_SAVED;
 }
 
+/* The first pass for a referred user: the notice's Message-ID and
+   message; FALSE (error_r) when it cannot be built. */
+static bool
+notify_referred(struct notify_context *nctx, const char *user,
+		const struct lookup_result *lookup, struct notify_row *row,
+		const char **error_r)
+{
+	struct referral_reason_params params;
+	const char *message;
+
+	referral_reason_params_set(&params, "IMAP", !lookup->nologin,
+				   &lookup->target, REFERRAL_IMAP_DEFAULT_PORT,
+				   lookup->dest_user, user);
+	row->message_id = p_strdup(nctx->pool, referral_notice_message_id(
+		user, lookup->target.host, lookup->target.port,
+		lookup->dest_user));
+	/* checked before the batch: fails only for this user's values */
+	if (!referral_notice_build(&nctx->notice, &params, &message,
+				   error_r))
+		return FALSE;
+	row->message = p_strdup(nctx->pool, message);
+	row->proxied = lookup->mode == LOOKUP_MODE_PROXY_SUGGEST;
+	row->pending = TRUE;
+	return TRUE;
+}
+
+/* lookup_run()'s user_fn: the first pass, the passdb lookup and what is
+   to be done */
 static void notify_user(struct lookup_context *ctx, const char *user)
 {
 	struct notify_context *nctx =
 		container_of(ctx, struct notify_context, lookup);
 	struct lookup_result lookup;
-	enum notify_result result;
-	const char *message_id = NULL, *message = NULL, *error = NULL;
+	struct notify_row *row;
+	const char *error;
 	pool_t pool;
 
 	pool = pool_alloconly_create("referral notify", 1024);
 	lookup_user_result(ctx, user, pool, &lookup);
 	ctx->mode_counts[lookup.mode]++;
+	row = array_append_space(&nctx->rows);
+	row->user = p_strdup(nctx->pool, user);
+	row->mode = lookup_mode_names[lookup.mode];
+	row->imap_target = p_strdup(nctx->pool, lookup.imap_target);
 	error = lookup.error;
 	switch (lookup.mode) {
 	case LOOKUP_MODE_NOLOGIN:
@@ -307,41 +365,135 @@ static void notify_user(struct lookup_context *ctx, const char *user)
 	case LOOKUP_MODE_PROXY_SUGGEST:
 		if (!lookup.have_target) {
 			/* IMAP refused the target (lookup_imap()) */
-			result = NOTIFY_RESULT_REFUSED;
+			row->result = NOTIFY_RESULT_REFUSED;
 		} else if (lookup.mode == LOOKUP_MODE_PROXY_SUGGEST &&
 			   doveadm_settings->doveadm_port == 0) {
-			result = NOTIFY_RESULT_REFUSED;
+			row->result = NOTIFY_RESULT_REFUSED;
 			error = NOTIFY_PROXY_NEEDS_DOVEADM_PORT;
-		} else {
-			result = notify_referred(nctx, user, &lookup,
-						 &message_id, &message,
-						 &error);
+		} else if (!notify_referred(nctx, user, &lookup, row,
+					    &error)) {
+			row->result = NOTIFY_RESULT_FAILED;
 		}
 		break;
 	case LOOKUP_MODE_REFUSED:
-		result = NOTIFY_RESULT_REFUSED;
+		row->result = NOTIFY_RESULT_REFUSED;
 		break;
 	case LOOKUP_MODE_UNKNOWN:
-		result = NOTIFY_RESULT_UNKNOWN;
+		row->result = NOTIFY_RESULT_UNKNOWN;
 		break;
 	default:
-		result = NOTIFY_RESULT_UNTOUCHED;
+		row->result = NOTIFY_RESULT_UNTOUCHED;
 		break;
 	}
-	if (result == NOTIFY_RESULT_FAILED)
-		i_error("referral notify: %s: %s", user, error);
-	doveadm_print(user);
-	doveadm_print(lookup_mode_names[lookup.mode]);
-	doveadm_print(lookup.imap_target == NULL ? "" : lookup.imap_target);
-	doveadm_print(notify_result_names[result]);
-	doveadm_print(message_id == NULL ? "" : message_id);
-	doveadm_print(error == NULL ? "" : error);
-	if (nctx->dry_run)
-		doveadm_print(message == NULL ? "" : message);
+	row->error = p_strdup(nctx->pool, error);
 	nctx->users++;
-	nctx->counts[result]++;
+	if (!row->pending)
+		nctx->counts[row->result]++;
 	notify_progress(nctx, FALSE);
 	pool_unref(&pool);
+}
+
+/* Between the passes: one "doveadm search" (fetch of the Message-IDs)
+   over every local referred user of the batch, instead of one process
+   each, into nctx->present. Users that run through doveadm's proxying
+   are left to a search of their own. When it fails (a user that cannot
+   be opened ends doveadm's iteration), every user gets a search of its
+   own, as a batch of one would. */
+static void notify_find_present(struct notify_context *nctx)
+{
+	const struct notify_row *row;
+	string_t *path, *users, *out, *err;
+	const char *const *lines, *const *fields, *key;
+	const char *args[] = {
+		"-f", "tab", "fetch", "-F", NULL, "hdr.message-id",
+		"mailbox", "INBOX", "header", "Message-ID",
+		NOTIFY_MESSAGE_ID_SEARCH, NULL
+	};
+	unsigned int count = 0, n;
+	int fd, status;
+
+	users = t_str_new(1024);
+	array_foreach(&nctx->rows, row) {
+		if (row->pending && !row->proxied &&
+		    strpbrk(row->user, "\t\r\n") == NULL) {
+			str_append(users, row->user);
+			str_append_c(users, '\n');
+			count++;
+		}
+	}
+	/* for one user a search of its own costs the same */
+	if (count < 2)
+		return;
+	path = t_str_new(128);
+	str_append(path, "/tmp/referral-notify-users.");
+	fd = safe_mkstemp_hostpid(path, 0600, (uid_t)-1, (gid_t)-1);
+	if (fd == -1) {
+		i_error("referral notify: safe_mkstemp(%s) failed: %m",
+			str_c(path));
+		return;
+	}
+	if (write_full(fd, str_data(users), str_len(users)) < 0) {
+		i_error("referral notify: write(%s) failed: %m", str_c(path));
+		i_close_fd(&fd);
+		i_unlink(str_c(path));
+		return;
+	}
+	i_close_fd(&fd);
+	args[4] = str_c(path);
+	out = t_str_new(1024);
+	err = t_str_new(128);
+	status = notify_doveadm(nctx, FALSE, args, NULL, out, err);
+	i_unlink(str_c(path));
+	if (status != 0) {
+		i_warning("referral notify: searching the batch's INBOXes "
+			  "at once failed, searching one user at a time: %s",
+			  notify_error_text(err, status));
+		return;
+	}
+	/* "<user>\t<Message-ID>" lines, after a title line */
+	hash_table_create(&nctx->present, default_pool, 0, str_hash, strcmp);
+	lines = t_strsplit(str_c(out), "\n");
+	for (; *lines != NULL; lines++) {
+		fields = t_strsplit(*lines, "\t");
+		n = str_array_length(fields);
+		if (n < 2)
+			continue;
+		key = p_strconcat(nctx->pool, fields[0], "\t",
+				  t_str_trim(fields[n - 1], " \r"), NULL);
+		hash_table_update(nctx->present, key, key);
+	}
+	nctx->present_known = TRUE;
+}
+
+/* The second pass: every row in the batch's order, the referred users'
+   notices looked for and saved. */
+static void notify_finish(struct notify_context *nctx)
+{
+	struct notify_row *row;
+
+	T_BEGIN {
+		notify_find_present(nctx);
+	} T_END;
+	array_foreach_modifiable(&nctx->rows, row) T_BEGIN {
+		if (row->pending) {
+			row->result = notify_row_finish(nctx, row);
+			nctx->counts[row->result]++;
+			notify_progress(nctx, FALSE);
+		}
+		if (row->result == NOTIFY_RESULT_FAILED) {
+			i_error("referral notify: %s: %s", row->user,
+				row->error);
+		}
+		doveadm_print(row->user);
+		doveadm_print(row->mode);
+		doveadm_print(row->imap_target == NULL ? "" :
+			      row->imap_target);
+		doveadm_print(notify_result_names[row->result]);
+		doveadm_print(row->message_id == NULL ? "" : row->message_id);
+		doveadm_print(row->error == NULL ? "" : row->error);
+		if (nctx->dry_run)
+			doveadm_print(row->message == NULL ? "" : row->message);
+	} T_END;
 }
 
 static void notify_summary(struct notify_context *nctx)
@@ -413,7 +565,10 @@ static void cmd_referral_notify(struct doveadm_cmd_context *cctx)
 	if (nctx.dry_run)
 		doveadm_print_header_simple("message");
 
+	nctx.pool = pool_alloconly_create("referral notify batch", 4096);
+	p_array_init(&nctx.rows, nctx.pool, 64);
 	lookup_run(ctx);
+	notify_finish(&nctx);
 
 	batch = ctx->file != NULL || ctx->all_users || nctx.users > 1;
 	if (batch || nctx.progress)
@@ -424,6 +579,9 @@ static void cmd_referral_notify(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = DOVEADM_EX_NOTPOSSIBLE;
 	else if (nctx.counts[NOTIFY_RESULT_UNKNOWN] > 0)
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
+	if (hash_table_is_created(nctx.present))
+		hash_table_destroy(&nctx.present);
+	pool_unref(&nctx.pool);
 	lookup_deinit(ctx);
 }
 
