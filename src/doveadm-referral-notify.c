@@ -396,9 +396,9 @@ static void notify_user(struct lookup_context *ctx, const char *user)
 /* Between the passes: one "doveadm search" (fetch of the Message-IDs)
    over every local referred user of the batch, instead of one process
    each, into nctx->present. Users that run through doveadm's proxying
-   are left to a search of their own. When it fails (a user that cannot
-   be opened ends doveadm's iteration), every user gets a search of its
-   own, as a batch of one would. */
+   are left to a search of their own. When it fails for any user (one
+   that cannot be opened), every user gets a search of its own, as a
+   batch of one would: the failing one is then reported as failed. */
 static void notify_find_present(struct notify_context *nctx)
 {
 	const struct notify_row *row;
@@ -444,7 +444,12 @@ static void notify_find_present(struct notify_context *nctx)
 	err = t_str_new(128);
 	status = notify_doveadm(nctx, FALSE, args, NULL, out, err);
 	i_unlink(str_c(path));
-	if (status != 0) {
+	/* a user that cannot be opened is an error on standard error,
+	   and not always an exit status (2.3.19.1's doveadm goes on with
+	   the next user and exits 0): it is not in the output either way,
+	   which must not read as "no notice there" */
+	if (status != 0 || strstr(str_c(err), "Error: ") != NULL ||
+	    strstr(str_c(err), "Fatal: ") != NULL) {
 		i_warning("referral notify: searching the batch's INBOXes "
 			  "at once failed, searching one user at a time: %s",
 			  notify_error_text(err, status));

@@ -112,6 +112,10 @@ static void setup(void)
 		{ .user = "nrefused", .password = "{PLAIN}" PASSWORD,
 		  .host = "bad host!", .nologin = "Y" },
 		{ .user = "nlocal", .password = "{PLAIN}" PASSWORD },
+		/* referred, with a mail store doveadm cannot open */
+		{ .user = "nbroken", .password = "{PLAIN}" PASSWORD,
+		  .host = IP, .port = port_b, .nologin = "Y",
+		  .mail = "nosuchdriver:/proc/referral-test" },
 		{ .user = "nproxied", .password = "{PLAIN}" PASSWORD,
 		  .host = IP, .port = port_b_imap, .proxy = "Y",
 		  .pass = PASSWORD, .referral = "suggest" },
@@ -385,6 +389,28 @@ START_TEST(test_changed_target)
 }
 END_TEST
 
+/* A user whose notice cannot be saved is reported, and the others go
+   on. It also ends doveadm's search over the whole batch, so each user
+   is looked for on its own. */
+START_TEST(test_failure_reported)
+{
+	int status;
+	char *err, *out = notify("nmoved nbroken nsuggest", &status, &err);
+
+	ck_assert_int_eq(status, EX_TEMPFAIL);
+	ck_assert(strstr(out, "nbroken\tnologin\t") != NULL);
+	ck_assert(strstr(out, "\tfailed\t") != NULL);
+	ck_assert(strstr(err, "referral notify: nbroken: search failed: ")
+		  != NULL);
+	ck_assert(strstr(err, "3 users: 0 saved, 2 already present, 0 would "
+			 "be saved, 0 untouched, 0 refused, 0 unknown, "
+			 "1 failed") != NULL);
+	ck_assert_uint_eq(notices_count("nmoved"), 1);
+	free(out);
+	free(err);
+}
+END_TEST
+
 START_TEST(test_logs_clean)
 {
 	const struct dc_server *servers[] = { &a, &r, &b };
@@ -411,6 +437,7 @@ int main(void)
 	tcase_add_test(tc, test_broken_template_saves_nothing);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_changed_target);
+	tcase_add_test(tc, test_failure_reported);
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
 	return e2e_run_suite(s, true);
