@@ -389,6 +389,24 @@ START_TEST(test_changed_target)
 }
 END_TEST
 
+/* On a terminal: a progress line, and the summary even for one user */
+START_TEST(test_progress_on_terminal)
+{
+	int status;
+	char *out = dc_server_doveadm_plugin_tty(&a, DOVEADM_REFERRAL_DIR,
+		DOVEADM_MODULE_DIR, "referral notify nmoved nsuggest",
+		&status);
+
+	printf("$ doveadm referral notify nmoved nsuggest (on a terminal)\n"
+	       "%s(status %d)\n", out, status);
+	ck_assert_int_eq(status, 0);
+	ck_assert(strstr(out, "2 users: 0 saved, 2 present, 0 would be "
+			 "saved, 0 failed") != NULL);
+	ck_assert(strstr(out, "2 users: 0 saved, 2 already present") != NULL);
+	free(out);
+}
+END_TEST
+
 /* A user whose notice cannot be saved is reported, and the others go
    on. It also ends doveadm's search over the whole batch, so each user
    is looked for on its own. */
@@ -437,6 +455,7 @@ int main(void)
 	tcase_add_test(tc, test_broken_template_saves_nothing);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_changed_target);
+	tcase_add_test(tc, test_progress_on_terminal);
 	tcase_add_test(tc, test_failure_reported);
 	tcase_add_test(tc, test_logs_clean);
 	suite_add_tcase(s, tc);
