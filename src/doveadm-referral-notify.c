@@ -2,11 +2,14 @@
 
 /* "doveadm referral notify": a move notice into the INBOX of each
    referred user, where the person reads mail now, saved and looked for
-   by Dovecot's own "doveadm save" and "doveadm search", run as children
-   with this doveadm's configuration. So the storage is Dovecot's, and a
-   user whom the passdb proxies (proxy with referral=suggest) gets it on
-   the backend through doveadm's own proxying (doveadm_port). The users, their passdb fields and their targets are
-   "referral lookup"'s (doveadm-referral.h). */
+   by Dovecot's own "doveadm save" and "doveadm fetch"/"doveadm search",
+   run as children with this doveadm's configuration. So the storage is
+   Dovecot's, and a user whom the passdb proxies (proxy with
+   referral=suggest) gets it on the backend through doveadm's own
+   proxying (doveadm_port). The users, their passdb fields and their
+   targets are "referral lookup"'s (doveadm-referral.h). Two passes: all
+   users looked up (notify_user()), then the notices looked for, in one
+   process for the batch, and saved (notify_finish()). */
 
 #include "lib.h"
 #include "array.h"
