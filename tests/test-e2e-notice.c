@@ -112,6 +112,9 @@ static void setup(void)
 		{ .user = "nrefused", .password = "{PLAIN}" PASSWORD,
 		  .host = "bad host!", .nologin = "Y" },
 		{ .user = "nlocal", .password = "{PLAIN}" PASSWORD },
+		/* an IPv6 target, which IMAP referrals refuse */
+		{ .user = "nv6", .password = "{PLAIN}" PASSWORD,
+		  .host = "2001:db8::1", .port = port_b },
 		/* referred, with a mail store doveadm cannot open */
 		{ .user = "nbroken", .password = "{PLAIN}" PASSWORD,
 		  .host = IP, .port = port_b, .nologin = "Y",
@@ -389,6 +392,23 @@ START_TEST(test_changed_target)
 }
 END_TEST
 
+/* notify refuses what "referral lookup" refuses: an IPv6 target for
+   IMAP, whose ']' would end the response code */
+START_TEST(test_ipv6_refused)
+{
+	int status;
+	char *err, *out = notify("nv6", &status, &err);
+
+	ck_assert_int_eq(status, EX_NOTPOSSIBLE);
+	ck_assert(strstr(out, "nv6\trefused\t\trefused\t\tReferral "
+			 "refused: ") != NULL);
+	ck_assert(strstr(out, "IPv6") != NULL);
+	ck_assert_uint_eq(notices_count("nv6"), 0);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* On a terminal: a progress line, and the summary even for one user */
 START_TEST(test_progress_on_terminal)
 {
@@ -455,6 +475,7 @@ int main(void)
 	tcase_add_test(tc, test_broken_template_saves_nothing);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_changed_target);
+	tcase_add_test(tc, test_ipv6_refused);
 	tcase_add_test(tc, test_progress_on_terminal);
 	tcase_add_test(tc, test_failure_reported);
 	tcase_add_test(tc, test_logs_clean);
