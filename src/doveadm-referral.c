@@ -25,6 +25,7 @@
 #include "referral-target.h"
 #include "referral-url.h"
 #include "referral-compat.h"
+#include "doveadm-referral.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -36,56 +37,11 @@
    with, as in the documentation's examples. */
 #define LOOKUP_IMAP_TAG "b"
 #define LOOKUP_IMAP_MECH "PLAIN"
-enum lookup_mode {
-	LOOKUP_MODE_NONE = 0,
-	LOOKUP_MODE_NOLOGIN,
-	LOOKUP_MODE_SUGGEST,
-	LOOKUP_MODE_PROXY,
-	/* proxy with referral=suggest */
-	LOOKUP_MODE_PROXY_SUGGEST,
-	LOOKUP_MODE_REFUSED,
-	LOOKUP_MODE_UNKNOWN,
 
-	LOOKUP_MODE_COUNT
-};
-
-static const char *const lookup_mode_names[LOOKUP_MODE_COUNT] = {
+const char *const lookup_mode_names[LOOKUP_MODE_COUNT] = {
 	"none", "nologin", "suggest", "proxy", "proxy-suggest", "refused",
 	"unknown",
 };
-
-ARRAY_DEFINE_TYPE(referral_local, struct referral_local);
-
-struct lookup_context {
-	/* the settings as imap-login and managesieve-login get them */
-	struct event *imap_event, *sieve_event;
-	struct auth_master_connection *conn;
-	struct auth_user_info info;
-	/* the server a real login would be talking to (-x lip, lport,
-	   local_name): a target equal to it is a referral loop */
-	struct referral_local local;
-	bool have_local;
-	/* the same for every address and port this server listens on for
-	   IMAP and for ManageSieve, the -x one included */
-	ARRAY_TYPE(referral_local) imap_locals, sieve_locals;
-
-	unsigned int mode_counts[LOOKUP_MODE_COUNT];
-	unsigned int users;
-	ARRAY_TYPE(const_string) refusals, warnings;
-	pool_t pool;
-	bool failed;
-};
-
-/* One user's answer, one field per printed column. */
-struct lookup_result {
-	enum lookup_mode mode;
-	const char *imap_target, *imap_alert, *imap_bye;
-	const char *imap_login, *imap_authenticate;
-	const char *sieve_target, *sieve, *error;
-	/* a reply that some clients cannot parse (LOOKUP_WARNING_PERCENT) */
-	const char *warning;
-};
-
 /* Geary and Trojita read a response code's text as atoms, which a '%'
    cannot be part of: they drop the connection at a REFERRAL URL with a
    percent-encoded user name (doc/clients.md). In nologin mode the user
@@ -182,6 +138,10 @@ lookup_imap(struct lookup_context *ctx, const char *user,
 		return;
 	}
 	result_r->imap_target = lookup_target_str(&target);
+	result_r->target = target;
+	result_r->dest_user = dest_user;
+	result_r->have_target = TRUE;
+	result_r->nologin = fields->nologin;
 	result = fields->nologin ? "NO" : "OK";
 	reason = lookup_reason(ctx, fields, "IMAP", REFERRAL_IMAP_DEFAULT_PORT,
 			       &target, dest_user, user);
@@ -298,15 +258,17 @@ static void lookup_print(const char *user, const struct lookup_result *result)
 	doveadm_print(result->warning == NULL ? "" : result->warning);
 }
 
-static void lookup_user(struct lookup_context *ctx, const char *user)
+/* The passdb lookup and what the plugin makes of it, into result_r.
+   The strings are allocated from pool and the data stack. */
+void
+lookup_user_result(struct lookup_context *ctx, const char *user, pool_t pool,
+		   struct lookup_result *result_r)
 {
 	struct lookup_result result;
 	const char *const *fields;
-	pool_t pool;
 	int ret;
 
 	i_zero(&result);
-	pool = pool_alloconly_create("referral lookup", 1024);
 	ret = auth_master_pass_lookup(ctx->conn, user, &ctx->info, pool,
 				      &fields);
 	if (ret < 0) {
@@ -322,8 +284,18 @@ static void lookup_user(struct lookup_context *ctx, const char *user)
 	} else {
 		lookup_fields(ctx, user, fields, &result);
 	}
+	*result_r = result;
+}
+
+static void lookup_user(struct lookup_context *ctx, const char *user)
+{
+	struct lookup_result result;
+	pool_t pool;
+
+	pool = pool_alloconly_create("referral lookup", 1024);
+	lookup_user_result(ctx, user, pool, &result);
 	lookup_print(user, &result);
-	ctx->users++;
+	ctx->user_count++;
 	ctx->mode_counts[result.mode]++;
 	if (result.mode == LOOKUP_MODE_REFUSED) {
 		const char *refusal = p_strdup_printf(ctx->pool, "%s: %s",
@@ -352,7 +324,7 @@ static void lookup_users_file(struct lookup_context *ctx, const char *path)
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		T_BEGIN {
-			lookup_user(ctx, line);
+			ctx->user_fn(ctx, line);
 		} T_END;
 	}
 	if (input->stream_errno != 0) {
@@ -390,7 +362,7 @@ static void lookup_all_users(struct lookup_context *ctx)
 		ctx->failed = TRUE;
 	}
 	array_foreach_elem(&names, name) T_BEGIN {
-		lookup_user(ctx, name);
+		ctx->user_fn(ctx, name);
 	} T_END;
 	pool_unref(&pool);
 }
@@ -635,7 +607,7 @@ static void lookup_summary(struct lookup_context *ctx)
 	fprintf(stderr, "%u users: %u referred (nologin), %u suggested, "
 		"%u proxied (%u of them suggested), %u untouched, "
 		"%u refused, %u unknown\n",
-		ctx->users, ctx->mode_counts[LOOKUP_MODE_NOLOGIN],
+		ctx->user_count, ctx->mode_counts[LOOKUP_MODE_NOLOGIN],
 		ctx->mode_counts[LOOKUP_MODE_SUGGEST],
 		ctx->mode_counts[LOOKUP_MODE_PROXY] +
 		ctx->mode_counts[LOOKUP_MODE_PROXY_SUGGEST],
@@ -649,36 +621,39 @@ static void lookup_summary(struct lookup_context *ctx)
 		fprintf(stderr, "warning: %s\n", warning);
 }
 
-static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
+/* What "referral lookup" and "referral notify" share: the parameters
+   (-a, -x, -F, -A, users), the settings, the server's listeners and the
+   auth connection. FALSE (with doveadm_exit_code set) on a usage
+   error. */
+bool
+lookup_init(struct doveadm_cmd_context *cctx, const char *cmd_name,
+	    struct lookup_context *ctx)
 {
-	struct lookup_context ctx;
-	const char *socket_path, *file, *const *auth_info, *const *users;
+	const char *socket_path, *const *auth_info;
 	struct ifaddrs *ifaddrs;
-	bool all_users, batch;
 	enum auth_master_flags flags = 0;
 
-	i_zero(&ctx);
 	if (!doveadm_cmd_param_str(cctx, "socket-path", &socket_path))
 		socket_path = doveadm_settings->auth_socket_path;
-	if (!doveadm_cmd_param_str(cctx, "file", &file))
-		file = NULL;
-	if (!doveadm_cmd_param_array(cctx, "user", &users))
-		users = NULL;
-	if (!doveadm_cmd_param_bool(cctx, "all-users", &all_users))
-		all_users = FALSE;
-	if (users == NULL && file == NULL && !all_users) {
+	if (!doveadm_cmd_param_str(cctx, "file", &ctx->file))
+		ctx->file = NULL;
+	if (!doveadm_cmd_param_array(cctx, "user", &ctx->users))
+		ctx->users = NULL;
+	if (!doveadm_cmd_param_bool(cctx, "all-users", &ctx->all_users))
+		ctx->all_users = FALSE;
+	if (ctx->users == NULL && ctx->file == NULL && !ctx->all_users) {
 		doveadm_exit_code = EX_USAGE;
-		i_error("referral lookup: give user names, -F <file> or -A");
-		return;
+		i_error("%s: give user names, -F <file> or -A", cmd_name);
+		return FALSE;
 	}
 
 	/* the service a real login would ask for, unless -x says */
-	referral_auth_user_info_set_service(&ctx.info, "imap");
+	referral_auth_user_info_set_service(&ctx->info, "imap");
 	if (doveadm_cmd_param_array(cctx, "auth-info", &auth_info)) {
 		for (; *auth_info != NULL; auth_info++) {
-			if (!lookup_parse_auth_info(&ctx, *auth_info)) {
+			if (!lookup_parse_auth_info(ctx, *auth_info)) {
 				doveadm_exit_code = EX_USAGE;
-				return;
+				return FALSE;
 			}
 		}
 	}
@@ -686,32 +661,66 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	/* the settings as the login processes get them (2.4: their
 	   protocol filters, not local {} or remote {}; 2.3: IMAP's plugin {}
 	   settings stand for ManageSieve's too) */
-	ctx.imap_event = referral_doveadm_cmd_event_create(cctx);
-	event_add_str(ctx.imap_event, "protocol", "imap");
-	ctx.sieve_event = referral_doveadm_cmd_event_create(cctx);
-	event_add_str(ctx.sieve_event, "protocol", "sieve");
+	ctx->imap_event = referral_doveadm_cmd_event_create(cctx);
+	event_add_str(ctx->imap_event, "protocol", "imap");
+	ctx->sieve_event = referral_doveadm_cmd_event_create(cctx);
+	event_add_str(ctx->sieve_event, "protocol", "sieve");
 	referral_reason_settings_init("imap");
-	ctx.pool = pool_alloconly_create("referral lookup batch", 1024);
-	p_array_init(&ctx.refusals, ctx.pool, 8);
-	p_array_init(&ctx.warnings, ctx.pool, 8);
-	p_array_init(&ctx.imap_locals, ctx.pool, 8);
-	p_array_init(&ctx.sieve_locals, ctx.pool, 8);
-	if (ctx.have_local) {
-		array_push_back(&ctx.imap_locals, &ctx.local);
-		array_push_back(&ctx.sieve_locals, &ctx.local);
+	ctx->pool = pool_alloconly_create("referral lookup batch", 1024);
+	p_array_init(&ctx->refusals, ctx->pool, 8);
+	p_array_init(&ctx->warnings, ctx->pool, 8);
+	p_array_init(&ctx->imap_locals, ctx->pool, 8);
+	p_array_init(&ctx->sieve_locals, ctx->pool, 8);
+	if (ctx->have_local) {
+		array_push_back(&ctx->imap_locals, &ctx->local);
+		array_push_back(&ctx->sieve_locals, &ctx->local);
 	}
 	if (getifaddrs(&ifaddrs) < 0) {
-		i_warning("referral lookup: getifaddrs() failed: %m");
+		i_warning("%s: getifaddrs() failed: %m", cmd_name);
 		ifaddrs = NULL;
 	}
-	lookup_add_listeners(&ctx, "imap-login", ifaddrs, &ctx.imap_locals);
-	lookup_add_listeners(&ctx, "managesieve-login", ifaddrs,
-			     &ctx.sieve_locals);
+	lookup_add_listeners(ctx, "imap-login", ifaddrs, &ctx->imap_locals);
+	lookup_add_listeners(ctx, "managesieve-login", ifaddrs,
+			     &ctx->sieve_locals);
 	if (ifaddrs != NULL)
 		freeifaddrs(ifaddrs);
 	if (doveadm_debug)
 		flags |= AUTH_MASTER_FLAG_DEBUG;
-	ctx.conn = auth_master_init(socket_path, flags);
+	ctx->conn = auth_master_init(socket_path, flags);
+	return TRUE;
+}
+
+/* ctx->user_fn for every user of the batch */
+void lookup_run(struct lookup_context *ctx)
+{
+	const char *const *users;
+
+	for (users = ctx->users; users != NULL && *users != NULL; users++) T_BEGIN {
+		ctx->user_fn(ctx, *users);
+	} T_END;
+	if (ctx->file != NULL)
+		lookup_users_file(ctx, ctx->file);
+	if (ctx->all_users)
+		lookup_all_users(ctx);
+}
+
+void lookup_deinit(struct lookup_context *ctx)
+{
+	auth_master_deinit(&ctx->conn);
+	event_unref(&ctx->imap_event);
+	event_unref(&ctx->sieve_event);
+	pool_unref(&ctx->pool);
+}
+
+static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
+{
+	struct lookup_context ctx;
+	bool batch;
+
+	i_zero(&ctx);
+	ctx.user_fn = lookup_user;
+	if (!lookup_init(cctx, "referral lookup", &ctx))
+		return;
 
 	doveadm_print_init(DOVEADM_PRINT_TYPE_PAGER);
 	doveadm_print_header_simple("user");
@@ -726,18 +735,9 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 	doveadm_print_header_simple("error");
 	doveadm_print_header_simple("warning");
 
-	for (; users != NULL && *users != NULL; users++) T_BEGIN {
-		lookup_user(&ctx, *users);
-	} T_END;
-	if (file != NULL)
-		lookup_users_file(&ctx, file);
-	if (all_users)
-		lookup_all_users(&ctx);
-	auth_master_deinit(&ctx.conn);
-	event_unref(&ctx.imap_event);
-	event_unref(&ctx.sieve_event);
+	lookup_run(&ctx);
 
-	batch = file != NULL || all_users || ctx.users > 1;
+	batch = ctx.file != NULL || ctx.all_users || ctx.user_count > 1;
 	if (batch)
 		lookup_summary(&ctx);
 	if (ctx.failed)
@@ -746,10 +746,10 @@ static void cmd_referral_lookup(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = DOVEADM_EX_NOTPOSSIBLE;
 	else if (ctx.mode_counts[LOOKUP_MODE_UNKNOWN] > 0)
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
-	pool_unref(&ctx.pool);
+	lookup_deinit(&ctx);
 }
 
-static struct doveadm_cmd_ver2 doveadm_cmd_referral_lookup = {
+struct doveadm_cmd_ver2 doveadm_cmd_referral_lookup = {
 	.cmd = cmd_referral_lookup,
 	.name = "referral lookup",
 	.usage = "[-a <userdb socket path>] [-x <auth info>] "
@@ -762,18 +762,3 @@ DOVEADM_CMD_PARAM('A', "all-users", CMD_PARAM_BOOL, 0)
 DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_ARRAY, CMD_PARAM_FLAG_POSITIONAL)
 DOVEADM_CMD_PARAMS_END
 };
-
-const char *doveadm_referral_plugin_version = DOVECOT_ABI_VERSION;
-
-void doveadm_referral_plugin_init(struct module *module);
-void doveadm_referral_plugin_deinit(void);
-
-void doveadm_referral_plugin_init(struct module *module ATTR_UNUSED)
-{
-	doveadm_cmd_register_ver2(&doveadm_cmd_referral_lookup);
-}
-
-void doveadm_referral_plugin_deinit(void)
-{
-	referral_reason_settings_deinit();
-}

@@ -121,17 +121,16 @@ reason_variable(const struct referral_reason_params *params, const char *name)
 	return NULL;
 }
 
-bool referral_reason_expand(const char *template,
-			    const struct referral_reason_params *params,
-			    const char **result_r, const char **error_r)
+bool referral_template_expand(const char *template,
+			      const struct referral_reason_params *params,
+			      string_t *dest, const char **error_r)
 {
-	string_t *str = t_str_new(128);
 	const char *p, *end, *name, *value;
 
 	for (p = template; *p != '\0'; p++) {
 		if ((p[0] == '%' && p[1] == '%') ||
 		    (p[0] == '{' && p[1] == '{')) {
-			str_append_c(str, *p);
+			str_append_c(dest, *p);
 			p++;
 			continue;
 		}
@@ -142,7 +141,7 @@ bool referral_reason_expand(const char *template,
 			return FALSE;
 		}
 		if (*p != '{') {
-			str_append_c(str, *p);
+			str_append_c(dest, *p);
 			continue;
 		}
 		end = strchr(p + 1, '}');
@@ -159,9 +158,20 @@ bool referral_reason_expand(const char *template,
 				str_sanitize(name, 64));
 			return FALSE;
 		}
-		str_append(str, value);
+		str_append(dest, value);
 		p = end;
 	}
+	return TRUE;
+}
+
+bool referral_reason_expand(const char *template,
+			    const struct referral_reason_params *params,
+			    const char **result_r, const char **error_r)
+{
+	string_t *str = t_str_new(128);
+
+	if (!referral_template_expand(template, params, str, error_r))
+		return FALSE;
 	/* the built-in text only when nothing is left of the template */
 	*result_r = referral_reason_sanitise(str_c(str), NULL);
 	if (*result_r == NULL)

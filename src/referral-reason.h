@@ -63,4 +63,11 @@ bool referral_reason_expand(const char *template,
 			    const struct referral_reason_params *params,
 			    const char **result_r, const char **error_r);
 
+/* The expansion of referral_reason_expand() without the sanitising:
+   template's text with the variables' values, as they are, appended to
+   dest. FALSE with error_r as referral_reason_expand(). */
+bool referral_template_expand(const char *template,
+			      const struct referral_reason_params *params,
+			      string_t *dest, const char **error_r);
+
 #endif

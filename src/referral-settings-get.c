@@ -35,3 +35,27 @@ const char *referral_reason_setting(struct event *event, bool logged_in)
 	settings_free(set);
 	return reason;
 }
+
+static const char *referral_setting_value(const char *value)
+{
+	return *value == '\0' ? NULL : t_strdup(value);
+}
+
+bool referral_notice_settings(struct event *event, const char **from_r,
+			      const char **subject_r, const char **body_r,
+			      const char **error_r)
+{
+	const struct referral_settings *set;
+	const char *error;
+
+	if (settings_get(event, &referral_setting_parser_info, 0,
+			 &set, &error) < 0) {
+		*error_r = t_strdup(error);
+		return FALSE;
+	}
+	*from_r = referral_setting_value(set->referral_notice_from);
+	*subject_r = referral_setting_value(set->referral_notice_subject);
+	*body_r = referral_setting_value(set->referral_notice_body);
+	settings_free(set);
+	return TRUE;
+}

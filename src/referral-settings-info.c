@@ -16,12 +16,18 @@
 static const struct setting_define referral_setting_defines[] = {
 	DEF(STR_NOVARS, referral_reason_nologin),
 	DEF(STR_NOVARS, referral_reason_suggest),
+	DEF(STR_NOVARS, referral_notice_from),
+	DEF(STR_NOVARS, referral_notice_subject),
+	DEF(STR_NOVARS, referral_notice_body),
 	SETTING_DEFINE_LIST_END
 };
 
 static const struct referral_settings referral_default_settings = {
 	.referral_reason_nologin = "",
 	.referral_reason_suggest = "",
+	.referral_notice_from = "",
+	.referral_notice_subject = "",
+	.referral_notice_body = "",
 };
 
 const struct setting_parser_info referral_setting_parser_info = {

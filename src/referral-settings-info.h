@@ -7,6 +7,9 @@ struct referral_settings {
 	pool_t pool;
 	const char *referral_reason_nologin;
 	const char *referral_reason_suggest;
+	const char *referral_notice_from;
+	const char *referral_notice_subject;
+	const char *referral_notice_body;
 };
 
 extern const struct setting_parser_info referral_setting_parser_info;

@@ -30,7 +30,8 @@
 #define REFERRAL_CONFIG_READ_TIMEOUT_SECS 10
 
 static char *reason_nologin, *reason_suggest;
-static bool settings_read;
+static char *notice_from, *notice_subject, *notice_body;
+static bool settings_read, settings_failed;
 
 static void referral_settings_line(const char *line)
 {
@@ -48,6 +49,15 @@ static void referral_settings_line(const char *line)
 	} else if (strcmp(key, REFERRAL_SETTING_REASON_SUGGEST) == 0) {
 		i_free(reason_suggest);
 		reason_suggest = i_strdup(value);
+	} else if (strcmp(key, REFERRAL_SETTING_NOTICE_FROM) == 0) {
+		i_free(notice_from);
+		notice_from = i_strdup(value);
+	} else if (strcmp(key, REFERRAL_SETTING_NOTICE_SUBJECT) == 0) {
+		i_free(notice_subject);
+		notice_subject = i_strdup(value);
+	} else if (strcmp(key, REFERRAL_SETTING_NOTICE_BODY) == 0) {
+		i_free(notice_body);
+		notice_body = i_strdup(value);
 	}
 }
 
@@ -138,6 +148,7 @@ void referral_reason_settings_init(const char *protocol)
 			protocol, &error);
 		alarm(0);
 		if (ret < 0) {
+			settings_failed = TRUE;
 			i_error("referral: Reading the plugin settings failed, "
 				"the built-in default reasons are used: %s",
 				error);
@@ -147,13 +158,23 @@ void referral_reason_settings_init(const char *protocol)
 					reason_nologin);
 	referral_settings_check_percent(REFERRAL_SETTING_REASON_SUGGEST,
 					reason_suggest);
+	referral_settings_check_percent(REFERRAL_SETTING_NOTICE_FROM,
+					notice_from);
+	referral_settings_check_percent(REFERRAL_SETTING_NOTICE_SUBJECT,
+					notice_subject);
+	referral_settings_check_percent(REFERRAL_SETTING_NOTICE_BODY,
+					notice_body);
 }
 
 void referral_reason_settings_deinit(void)
 {
 	i_free(reason_nologin);
 	i_free(reason_suggest);
+	i_free(notice_from);
+	i_free(notice_subject);
+	i_free(notice_body);
 	settings_read = FALSE;
+	settings_failed = FALSE;
 }
 
 const char *referral_reason_setting(struct event *event ATTR_UNUSED,
@@ -162,4 +183,23 @@ const char *referral_reason_setting(struct event *event ATTR_UNUSED,
 	const char *reason = logged_in ? reason_suggest : reason_nologin;
 
 	return reason == NULL || *reason == '\0' ? NULL : t_strdup(reason);
+}
+
+static const char *referral_setting_value(const char *value)
+{
+	return value == NULL || *value == '\0' ? NULL : t_strdup(value);
+}
+
+bool referral_notice_settings(struct event *event ATTR_UNUSED,
+			      const char **from_r, const char **subject_r,
+			      const char **body_r, const char **error_r)
+{
+	if (settings_failed) {
+		*error_r = "reading the plugin settings failed (logged)";
+		return FALSE;
+	}
+	*from_r = referral_setting_value(notice_from);
+	*subject_r = referral_setting_value(notice_subject);
+	*body_r = referral_setting_value(notice_body);
+	return TRUE;
 }

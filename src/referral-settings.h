@@ -12,6 +12,11 @@ struct referral_reason_params;
    config process (referral-settings-info.c, settings/). */
 #define REFERRAL_SETTING_REASON_NOLOGIN "referral_reason_nologin"
 #define REFERRAL_SETTING_REASON_SUGGEST "referral_reason_suggest"
+/* "doveadm referral notify": the move notice's sender and templates
+   (referral-notice.h) */
+#define REFERRAL_SETTING_NOTICE_FROM "referral_notice_from"
+#define REFERRAL_SETTING_NOTICE_SUBJECT "referral_notice_subject"
+#define REFERRAL_SETTING_NOTICE_BODY "referral_notice_body"
 
 /* Read what must be read before the process drops its privileges (2.3's
    plugin {} section, from the config process, for protocol's filters:
@@ -23,6 +28,12 @@ void referral_reason_settings_deinit(void);
    nologin, or suggest mode when logged_in; NULL when none is set or the
    settings cannot be read (logged). Allocated from the data stack. */
 const char *referral_reason_setting(struct event *event, bool logged_in);
+
+/* The move notice's settings, each NULL when unset. FALSE when the
+   settings cannot be read (error_r). Allocated from the data stack. */
+bool referral_notice_settings(struct event *event, const char **from_r,
+			      const char **subject_r, const char **body_r,
+			      const char **error_r);
 
 /* What the person reads: passdb_reason, sanitised, or, when it is missing
    or empty, the default reason for params: the administrator's template

@@ -556,6 +556,45 @@ char *dc_server_doveadm_plugin(const struct dc_server *srv,
 	return out;
 }
 
+char *dc_server_doveadm_plugin_tty(const struct dc_server *srv,
+				   const char *module_dir,
+				   const char *installed_dir,
+				   const char *args, int *status_r)
+{
+	char *bind = harness_printf("mount --bind %s %s && ", module_dir,
+				    installed_dir);
+	char *all = harness_printf("-c %s %s", srv->conf_path, args);
+	char *cmd = namespace_cmd(srv, bind, DOVEADM_BINARY, all);
+	char *tty_cmd, *out;
+	size_t size = 0;
+	FILE *quoted;
+	char *q;
+	const char *p;
+	int status;
+
+	/* script -c takes one shell command: cmd in single quotes */
+	quoted = open_memstream(&q, &size);
+	fputc('\'', quoted);
+	for (p = cmd; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputs("'\\''", quoted);
+		else
+			fputc(*p, quoted);
+	}
+	fputc('\'', quoted);
+	fclose(quoted);
+	/* -e: doveadm's exit status; the transcript file is not needed */
+	tty_cmd = harness_printf("script -qec %s /dev/null </dev/null", q);
+	out = harness_run_output(tty_cmd, &status);
+	free(tty_cmd);
+	free(q);
+	free(cmd);
+	free(all);
+	free(bind);
+	*status_r = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return out;
+}
+
 char *dc_server_doveadm(const struct dc_server *srv, const char *args)
 {
 	char *all = harness_printf("-c %s %s", srv->conf_path, args);

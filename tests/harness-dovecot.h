@@ -84,6 +84,13 @@ char *dc_server_doveadm_plugin(const struct dc_server *srv,
 			       const char *module_dir,
 			       const char *installed_dir, const char *args,
 			       const char *err_path, int *status_r);
+/* The same with doveadm's standard output and error on a terminal (a
+   pseudo-terminal of script(1)): returns both, as the terminal showed
+   them (malloc()ed). */
+char *dc_server_doveadm_plugin_tty(const struct dc_server *srv,
+				   const char *module_dir,
+				   const char *installed_dir,
+				   const char *args, int *status_r);
 
 /* Count the running instance's CPU time in a cgroup of its own: to the
    nanosecond (cgroup v1 cpuacct) or microsecond (v2), for every process
