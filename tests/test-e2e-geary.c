@@ -23,6 +23,7 @@
 #include "e2e-servers.h"
 #include "harness-version.h"
 
+#include "e2e-report.h"
 #include "e2e-run.h"
 
 #include <check.h>
@@ -227,50 +228,6 @@ static const struct geary_run *run_of(const char *user)
 	return NULL;
 }
 
-/* The lines of out that start with "KEY=", counted; the first one's value
-   in *value_r (NULL when none). */
-static unsigned int run_values(const char *out, const char *key,
-			       const char **value_r)
-{
-	char *prefix = harness_printf("%s=", key);
-	size_t len = strlen(prefix);
-	unsigned int count = 0;
-	const char *line = out;
-
-	*value_r = NULL;
-	while (line != NULL && *line != '\0') {
-		if (strncmp(line, prefix, len) == 0) {
-			if (count++ == 0)
-				*value_r = line + len;
-		}
-		line = strchr(line, '\n');
-		if (line != NULL)
-			line++;
-	}
-	free(prefix);
-	return count;
-}
-
-static void assert_value_is(const char *out, const char *key,
-			    const char *expected)
-{
-	const char *value;
-	size_t len = strlen(expected);
-
-	ck_assert_msg(run_values(out, key, &value) == 1, "no single %s", key);
-	ck_assert_msg(strncmp(value, expected, len) == 0 &&
-		      (value[len] == '\n' || value[len] == '\0'),
-		      "%s is not \"%s\"", key, expected);
-}
-
-static void assert_none(const char *out, const char *key)
-{
-	const char *value;
-
-	ck_assert_msg(run_values(out, key, &value) == 0, "%s=%.200s", key,
-		      value);
-}
-
 /* The SHOWN lines hold exactly these texts, in this order (after the
    seconds of "SHOWN=<secs> <text>"). */
 static void assert_shown(const char *out, const char *const *texts,
@@ -323,7 +280,7 @@ static const struct geary_version *run_version(const struct geary_run *run)
 	unsigned int i;
 	size_t len;
 
-	ck_assert_msg(run_values(run->out, "CLIENT", &value) == 1,
+	ck_assert_msg(e2e_report_values(run->out, "CLIENT", &value) == 1,
 		      "no single CLIENT");
 	ck_assert(strncmp(value, "geary: ", 7) == 0);
 	value += 7;
@@ -348,7 +305,7 @@ static void assert_inbox_rows(const char *out, const char *expected_row)
 	size_t len, row_len = strlen(expected_row);
 	unsigned int rows = 0;
 
-	ck_assert_msg(run_values(out, "INBOX", &value) == 1, "no single INBOX");
+	ck_assert_msg(e2e_report_values(out, "INBOX", &value) == 1, "no single INBOX");
 	len = strcspn(value, "\n");
 	if (len > 6 && strncmp(value + len - 6, " (OCR)", 6) == 0)
 		len -= 6;
@@ -373,11 +330,11 @@ static void assert_inbox(const struct geary_run *run,
 {
 	ck_assert_int_eq(run->status, 0);
 	(void)run_version(run);
-	assert_value_is(run->out, "PROMPTS", "1");
+	e2e_assert_report_value(run->out, "PROMPTS", "1");
 	assert_inbox_rows(run->out, expected_row);
 	assert_shown(run->out, NULL, 0);
-	assert_none(run->out, "DIALOG");
-	assert_none(run->out, "DETAILS");
+	e2e_assert_report_none(run->out, "DIALOG");
+	e2e_assert_report_none(run->out, "DETAILS");
 }
 
 /* One prompt, then Geary's "Account problem" bar for the dropped
@@ -388,11 +345,11 @@ static void assert_dropped(const struct geary_run *run, const char *user)
 	const char *shown[] = { problem, GEARY_PROBLEM_TITLE };
 
 	ck_assert_int_eq(run->status, 0);
-	assert_value_is(run->out, "PROMPTS", "1");
+	e2e_assert_report_value(run->out, "PROMPTS", "1");
 	assert_shown(run->out, shown, 2);
-	assert_value_is(run->out, "INBOX", "no Inbox in the folder tree");
-	assert_value_is(run->out, "DETAILS", GEARY_DROPPED_DETAILS);
-	assert_none(run->out, "DIALOG");
+	e2e_assert_report_value(run->out, "INBOX", "no Inbox in the folder tree");
+	e2e_assert_report_value(run->out, "DETAILS", GEARY_DROPPED_DETAILS);
+	e2e_assert_report_none(run->out, "DIALOG");
 	ck_assert_msg(strstr(run->out, "mailbox has moved") == NULL,
 		      "the reason was shown");
 	free(problem);

@@ -20,6 +20,7 @@
 #include "e2e-servers.h"
 #include "harness-version.h"
 
+#include "e2e-report.h"
 #include "e2e-run.h"
 
 #include <check.h>
@@ -70,50 +71,6 @@ static void tb_login(const char *user, struct tb_run *run_r)
 		       "once more\n", user);
 		free(run_r->out);
 	}
-}
-
-/* The lines of out that start with "KEY=", counted; the first one's value
-   in *value_r (NULL when none). */
-static unsigned int tb_values(const char *out, const char *key,
-			      const char **value_r)
-{
-	char *prefix = harness_printf("%s=", key);
-	size_t len = strlen(prefix);
-	unsigned int count = 0;
-	const char *line = out;
-
-	*value_r = NULL;
-	while (line != NULL && *line != '\0') {
-		if (strncmp(line, prefix, len) == 0) {
-			if (count++ == 0)
-				*value_r = line + len;
-		}
-		line = strchr(line, '\n');
-		if (line != NULL)
-			line++;
-	}
-	free(prefix);
-	return count;
-}
-
-static void assert_value_is(const char *out, const char *key,
-			    const char *expected)
-{
-	const char *value;
-	size_t len = strlen(expected);
-
-	ck_assert_msg(tb_values(out, key, &value) == 1, "no single %s", key);
-	ck_assert_msg(strncmp(value, expected, len) == 0 &&
-		      (value[len] == '\n' || value[len] == '\0'),
-		      "%s is not %s", key, expected);
-}
-
-static void assert_none(const char *out, const char *key)
-{
-	const char *value;
-
-	ck_assert_msg(tb_values(out, key, &value) == 0, "%s=%.200s", key,
-		      value);
 }
 
 /* Server A's log lines that hold both needles; the time of the last one
@@ -181,12 +138,12 @@ START_TEST(test_nologin_reason_shown)
 	end = time(NULL);
 	ck_assert_int_eq(run.status, 0);
 	assert_alerts_show(run.out, e2e_b_default_reason(false));
-	assert_value_is(run.out, "PROMPTS", "1");
+	e2e_assert_report_value(run.out, "PROMPTS", "1");
 	/* The alert and nothing else: no login-failed dialog (Thunderbird
 	   153, Debian 12's and Debian 13's with its security updates;
 	   doc/clients.md has what 140 showed) */
-	assert_none(run.out, "LOGIN_FAILED_DIALOG");
-	assert_value_is(run.out, "LOGIN_FAILED_DIALOGS", "0");
+	e2e_assert_report_none(run.out, "LOGIN_FAILED_DIALOG");
+	e2e_assert_report_value(run.out, "LOGIN_FAILED_DIALOGS", "0");
 	/* Thunderbird logs in on each of the connections it opens at start
 	   (measured: 6 within 2 s, with the password the person typed
 	   once), shows the alert once, and then stops: no retry loop, and
@@ -213,9 +170,9 @@ static void assert_suggest_session(const struct tb_run *run, const char *user)
 	char *who = harness_printf("user=<%s>", user);
 
 	ck_assert_int_eq(run->status, 0);
-	assert_value_is(run->out, "PROMPTS", "1");
-	assert_none(run->out, "LOGIN_FAILED_DIALOG");
-	assert_value_is(run->out, "LOGIN_FAILED_DIALOGS", "0");
+	e2e_assert_report_value(run->out, "PROMPTS", "1");
+	e2e_assert_report_none(run->out, "LOGIN_FAILED_DIALOG");
+	e2e_assert_report_value(run->out, "LOGIN_FAILED_DIALOGS", "0");
 	ck_assert_uint_ge(a_log_count(url, who), 1);
 	ck_assert_uint_ge(a_log_count(dc_log_logged_in(), who), 1);
 	free(who);
@@ -229,7 +186,7 @@ START_TEST(test_suggest_inbox_opens)
 	tb_login("suggestb", &run);
 	assert_suggest_session(&run, "suggestb");
 	/* the tagged OK's text is not shown: the reason of referral_alert */
-	assert_none(run.out, "ALERT_SHOWN");
+	e2e_assert_report_none(run.out, "ALERT_SHOWN");
 	free(run.out);
 }
 END_TEST
@@ -252,9 +209,9 @@ START_TEST(test_proxy_suggest_keeps_working)
 
 	tb_login("proxyalert", &run);
 	ck_assert_int_eq(run.status, 0);
-	assert_value_is(run.out, "PROMPTS", "1");
-	assert_none(run.out, "LOGIN_FAILED_DIALOG");
-	assert_value_is(run.out, "LOGIN_FAILED_DIALOGS", "0");
+	e2e_assert_report_value(run.out, "PROMPTS", "1");
+	e2e_assert_report_none(run.out, "LOGIN_FAILED_DIALOG");
+	e2e_assert_report_value(run.out, "LOGIN_FAILED_DIALOGS", "0");
 	assert_alerts_show(run.out, e2e_b_default_reason(true));
 	ck_assert_uint_ge(a_log_count("Referral sent (proxy): "
 				      "imap://proxyalert", who), 1);
