@@ -77,15 +77,19 @@ bool referral_notice_subject(const char *template,
 			     const struct referral_reason_params *params,
 			     const char **subject_r, const char **error_r)
 {
-	string_t *str = t_str_new(128);
+	string_t *str = t_str_new(128), *subject;
 
 	if (template == NULL || *template == '\0')
 		template = REFERRAL_NOTICE_DEFAULT_SUBJECT;
 	if (!referral_template_expand(template, params, str, error_r))
 		return FALSE;
-	/* one line, at most a reason's length */
-	*subject_r = referral_reason_sanitise(str_c(str), "Your mailbox has "
-					      "moved");
+	/* one line, as a reason, then cut to a subject's length (the
+	   sanitised text is valid UTF-8, so the cut is on a character) */
+	subject = t_str_new(REFERRAL_REASON_MAX_LEN + 1);
+	str_append(subject, referral_reason_sanitise(str_c(str),
+		"Your mailbox has moved"));
+	str_truncate_utf8(subject, REFERRAL_NOTICE_SUBJECT_MAX_LEN);
+	*subject_r = str_c(subject);
 	return TRUE;
 }
 

@@ -14,6 +14,10 @@ struct referral_reason_params;
    of the body (RFC 5322's 998, less room for the CRLF). */
 #define REFERRAL_NOTICE_MAX_LEN 8192
 #define REFERRAL_NOTICE_MAX_LINE_LEN 900
+/* The longest subject, in bytes (cut on a character): more does not fit
+   a phone's message list, and an unencoded word of a longer one could
+   make the Subject: line longer than RFC 5322's 998 bytes. */
+#define REFERRAL_NOTICE_SUBJECT_MAX_LEN 200
 
 /* The built-in templates, with the reason's variables ({host}, {port},
    {user}, {login_user}, {protocol}). In the body "\n" (a backslash and
@@ -49,7 +53,8 @@ bool referral_notice_check(const struct referral_notice *notice,
 			   const char **error_r);
 
 /* The subject: the template expanded and sanitised to one line (as a
-   reason). FALSE with error_r for a broken template. */
+   reason), at most REFERRAL_NOTICE_SUBJECT_MAX_LEN bytes. FALSE with
+   error_r for a broken template. */
 bool referral_notice_subject(const char *template,
 			     const struct referral_reason_params *params,
 			     const char **subject_r, const char **error_r);

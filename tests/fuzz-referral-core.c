@@ -17,6 +17,7 @@
 #include "referral-fields.h"
 #include "referral-imap.h"
 #include "referral-listeners.h"
+#include "referral-notice.h"
 #include "referral-reason.h"
 #include "referral-sieve.h"
 #include "referral-target.h"
@@ -172,6 +173,42 @@ static void check_listeners(const char *output)
 	}
 }
 
+/* A move notice with template as the administrator's subject and body
+   (NULL: the built-in ones): one well-formed message, or a refusal of
+   the template. Its lines end in CRLF but where a header is folded, and
+   none is longer than RFC 5322's 998 bytes; its Message-ID is the one
+   that tells this user and target apart. */
+static void check_notice(const struct referral_reason_params *params,
+			 const char *template)
+{
+	struct referral_notice notice;
+	const char *message, *error, *p, *end, *id;
+
+	i_zero(&notice);
+	notice.from = "Postmaster <postmaster@example.com>";
+	notice.subject_template = template;
+	notice.body_template = template;
+	notice.date = 1764745200;
+	if (!referral_notice_build(&notice, params, &message, &error)) {
+		CHECK(template != NULL && *template != '\0');
+		return;
+	}
+	CHECK(strstr(message, "\r\n\r\n") != NULL);
+	for (p = message; *p != '\0'; p = end + 1) {
+		end = strchr(p, '\n');
+		CHECK(end != NULL);
+		CHECK(end - p <= 998);
+		CHECK((end > p && end[-1] == '\r') || end[1] == '\t' ||
+		      end[1] == ' ');
+		CHECK(memchr(p, '\r', end - p) == NULL ||
+		      (end > p && memchr(p, '\r', end - p) == end - 1));
+	}
+	id = referral_notice_message_id(params->login_user, params->host,
+					params->port, params->user);
+	CHECK(strstr(message, t_strdup_printf("\r\nMessage-ID: %s\r\n",
+					      id)) != NULL);
+}
+
 static void fuzz_one(const uint8_t *data, size_t size)
 {
 	ARRAY_TYPE(const_string) args;
@@ -269,6 +306,10 @@ static void fuzz_one(const uint8_t *data, size_t size)
 		check_reason(reason, NULL);
 		check_sieve_string(reason);
 	}
+	/* the notice goes to the passdb's user as the login name */
+	params.login_user = user;
+	check_notice(&params, NULL);
+	check_notice(&params, fields.reason);
 
 	url = referral_sieve_url(&target, user);
 	CHECK(str_begins(url, "sieve://"));

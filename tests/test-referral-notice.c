@@ -107,7 +107,9 @@ END_TEST
 
 START_TEST(test_subject)
 {
+	string_t *long_subject = t_str_new(256);
 	const char *subject, *error;
+	unsigned int i;
 
 	ck_assert(referral_notice_subject(NULL, &alice, &subject, &error));
 	ck_assert_str_eq(subject, "Your mailbox has moved to "
@@ -115,6 +117,17 @@ START_TEST(test_subject)
 	ck_assert(referral_notice_subject("Moved\r\n: {user}", &bob, &subject,
 					  &error));
 	ck_assert_str_eq(subject, "Moved  : bob@example.com");
+
+	/* cut to 200 bytes, on a character: 99 ASCII bytes, then 56
+	   two-byte characters, the 51st of which would end at byte 201 */
+	for (i = 0; i < 99; i++)
+		str_append_c(long_subject, 'x');
+	for (i = 0; i < 56; i++)
+		str_append(long_subject, "\xc3\xa9");
+	ck_assert(referral_notice_subject(str_c(long_subject), &bob,
+					  &subject, &error));
+	ck_assert_uint_eq(strlen(subject), 199);
+	ck_assert(strncmp(subject + 197, "\xc3\xa9", 2) == 0);
 }
 END_TEST
 
