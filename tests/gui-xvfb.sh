@@ -40,8 +40,11 @@ start_xvfb() {
 			xdpyinfo -display ":$n" >/dev/null 2>&1; then
 			continue
 		fi
+		# -noreset: an X server resets when its last client goes
+		# (xdpyinfo below, the first xdotool), and a client that
+		# connects during the reset gets "cannot open display"
 		setsid Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp \
-			>>"$out/xvfb.log" 2>&1 &
+			-noreset >>"$out/xvfb.log" 2>&1 &
 		pid=$!
 		for _ in $(seq 50); do
 			kill -0 "$pid" 2>/dev/null || break
