@@ -17,6 +17,12 @@ void referral_reason_settings_deinit(void)
 {
 }
 
+/* an empty setting: NULL, the built-in text */
+static const char *referral_setting_value(const char *value)
+{
+	return *value == '\0' ? NULL : t_strdup(value);
+}
+
 const char *referral_reason_setting(struct event *event, bool logged_in)
 {
 	const struct referral_settings *set;
@@ -29,16 +35,10 @@ const char *referral_reason_setting(struct event *event, bool logged_in)
 			"built-in default reason is used: %s", error);
 		return NULL;
 	}
-	reason = logged_in ? set->referral_reason_suggest :
-		set->referral_reason_nologin;
-	reason = *reason == '\0' ? NULL : t_strdup(reason);
+	reason = referral_setting_value(logged_in ?
+		set->referral_reason_suggest : set->referral_reason_nologin);
 	settings_free(set);
 	return reason;
-}
-
-static const char *referral_setting_value(const char *value)
-{
-	return *value == '\0' ? NULL : t_strdup(value);
 }
 
 bool referral_notice_settings(struct event *event, const char **from_r,

@@ -33,9 +33,22 @@ static char *reason_nologin, *reason_suggest;
 static char *notice_from, *notice_subject, *notice_body;
 static bool settings_read, settings_failed;
 
+/* the plugin {} settings read, and where each goes */
+static const struct {
+	const char *name;
+	char **value;
+} referral_settings[] = {
+	{ REFERRAL_SETTING_REASON_NOLOGIN, &reason_nologin },
+	{ REFERRAL_SETTING_REASON_SUGGEST, &reason_suggest },
+	{ REFERRAL_SETTING_NOTICE_FROM, &notice_from },
+	{ REFERRAL_SETTING_NOTICE_SUBJECT, &notice_subject },
+	{ REFERRAL_SETTING_NOTICE_BODY, &notice_body },
+};
+
 static void referral_settings_line(const char *line)
 {
 	const char *key, *value = strchr(line, '=');
+	unsigned int i;
 
 	if (value == NULL || !str_begins(line, REFERRAL_CONFIG_PLUGIN_PREFIX))
 		return;
@@ -43,21 +56,11 @@ static void referral_settings_line(const char *line)
 			     value++);
 	/* a setting of several lines would come with \003 for each LF:
 	   the sanitising of the expanded reason turns them into spaces */
-	if (strcmp(key, REFERRAL_SETTING_REASON_NOLOGIN) == 0) {
-		i_free(reason_nologin);
-		reason_nologin = i_strdup(value);
-	} else if (strcmp(key, REFERRAL_SETTING_REASON_SUGGEST) == 0) {
-		i_free(reason_suggest);
-		reason_suggest = i_strdup(value);
-	} else if (strcmp(key, REFERRAL_SETTING_NOTICE_FROM) == 0) {
-		i_free(notice_from);
-		notice_from = i_strdup(value);
-	} else if (strcmp(key, REFERRAL_SETTING_NOTICE_SUBJECT) == 0) {
-		i_free(notice_subject);
-		notice_subject = i_strdup(value);
-	} else if (strcmp(key, REFERRAL_SETTING_NOTICE_BODY) == 0) {
-		i_free(notice_body);
-		notice_body = i_strdup(value);
+	for (i = 0; i < N_ELEMENTS(referral_settings); i++) {
+		if (strcmp(key, referral_settings[i].name) == 0) {
+			i_free(*referral_settings[i].value);
+			*referral_settings[i].value = i_strdup(value);
+		}
 	}
 }
 
@@ -135,6 +138,7 @@ void referral_reason_settings_init(const char *protocol)
 	const struct master_service_settings *set =
 		master_service_settings_get(master_service);
 	const char *error;
+	unsigned int i;
 
 	if (settings_read)
 		return;
@@ -154,40 +158,33 @@ void referral_reason_settings_init(const char *protocol)
 				error);
 		}
 	} T_END;
-	referral_settings_check_percent(REFERRAL_SETTING_REASON_NOLOGIN,
-					reason_nologin);
-	referral_settings_check_percent(REFERRAL_SETTING_REASON_SUGGEST,
-					reason_suggest);
-	referral_settings_check_percent(REFERRAL_SETTING_NOTICE_FROM,
-					notice_from);
-	referral_settings_check_percent(REFERRAL_SETTING_NOTICE_SUBJECT,
-					notice_subject);
-	referral_settings_check_percent(REFERRAL_SETTING_NOTICE_BODY,
-					notice_body);
+	for (i = 0; i < N_ELEMENTS(referral_settings); i++) {
+		referral_settings_check_percent(referral_settings[i].name,
+						*referral_settings[i].value);
+	}
 }
 
 void referral_reason_settings_deinit(void)
 {
-	i_free(reason_nologin);
-	i_free(reason_suggest);
-	i_free(notice_from);
-	i_free(notice_subject);
-	i_free(notice_body);
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(referral_settings); i++)
+		i_free(*referral_settings[i].value);
 	settings_read = FALSE;
 	settings_failed = FALSE;
+}
+
+/* an unset or empty setting: NULL, the built-in text */
+static const char *referral_setting_value(const char *value)
+{
+	return value == NULL || *value == '\0' ? NULL : t_strdup(value);
 }
 
 const char *referral_reason_setting(struct event *event ATTR_UNUSED,
 				     bool logged_in)
 {
-	const char *reason = logged_in ? reason_suggest : reason_nologin;
-
-	return reason == NULL || *reason == '\0' ? NULL : t_strdup(reason);
-}
-
-static const char *referral_setting_value(const char *value)
-{
-	return value == NULL || *value == '\0' ? NULL : t_strdup(value);
+	return referral_setting_value(logged_in ? reason_suggest :
+				      reason_nologin);
 }
 
 bool referral_notice_settings(struct event *event ATTR_UNUSED,
