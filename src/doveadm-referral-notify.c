@@ -19,7 +19,6 @@
 #include "istream.h"
 #include "safe-mkstemp.h"
 #include "write-full.h"
-#include "execv-const.h"
 #include "master-service.h"
 #include "doveadm.h"
 #include "doveadm-print.h"
@@ -31,10 +30,7 @@
 
 #include <stdio.h>
 #include <unistd.h>
-#include <poll.h>
 #include <time.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 enum notify_result {
 	NOTIFY_RESULT_SAVED = 0,
@@ -79,7 +75,6 @@ struct notify_context {
 	struct lookup_context lookup;
 	struct referral_notice notice;
 	bool dry_run, progress;
-	const char *config_path;
 	unsigned int counts[NOTIFY_RESULT_COUNT];
 	unsigned int users;
 	time_t last_progress;
@@ -100,29 +95,17 @@ struct notify_context {
    nologin ("Command requested referral"). Returns the exit status, -1 if
    it could not be run or did not exit (err says why). */
 static int
-notify_doveadm(struct notify_context *nctx, bool proxied,
-	       const char *const *args, const char *input, string_t *out,
-	       string_t *err)
+notify_doveadm(bool proxied, const char *const *args, const char *input,
+	       string_t *out, string_t *err)
 {
 	ARRAY_TYPE(const_string) argv;
-	const char *arg;
-	struct stat st;
-	int in_fd[2], out_fd[2], err_fd[2], status;
-	struct pollfd pfd[2];
-	char buf[4096];
-	ssize_t ret;
-	pid_t pid;
+	const char *arg, *error;
+	int status;
 
 	t_array_init(&argv, 16);
 	arg = DOVEADM_BINARY;
 	array_push_back(&argv, &arg);
-	/* as lookup_doveconf(): run by the doveadm service, the config
-	   socket is the child's default too */
-	if (stat(nctx->config_path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		arg = "-c";
-		array_push_back(&argv, &arg);
-		array_push_back(&argv, &nctx->config_path);
-	}
+	lookup_child_config_args(&argv);
 	if (doveadm_debug) {
 		arg = "-D";
 		array_push_back(&argv, &arg);
@@ -137,77 +120,10 @@ notify_doveadm(struct notify_context *nctx, bool proxied,
 		array_push_back(&argv, args);
 	array_append_zero(&argv);
 
-	if (pipe(in_fd) < 0 || pipe(out_fd) < 0 || pipe(err_fd) < 0) {
-		str_printfa(err, "pipe() failed: %m");
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		str_printfa(err, "fork() failed: %m");
-		i_close_fd(&in_fd[0]); i_close_fd(&in_fd[1]);
-		i_close_fd(&out_fd[0]); i_close_fd(&out_fd[1]);
-		i_close_fd(&err_fd[0]); i_close_fd(&err_fd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		if (dup2(in_fd[0], STDIN_FILENO) < 0 ||
-		    dup2(out_fd[1], STDOUT_FILENO) < 0 ||
-		    dup2(err_fd[1], STDERR_FILENO) < 0)
-			i_fatal("dup2() failed: %m");
-		i_close_fd(&in_fd[0]); i_close_fd(&in_fd[1]);
-		i_close_fd(&out_fd[0]); i_close_fd(&out_fd[1]);
-		i_close_fd(&err_fd[0]); i_close_fd(&err_fd[1]);
-		execv_const(DOVEADM_BINARY, array_front(&argv));
-	}
-	i_close_fd(&in_fd[0]);
-	i_close_fd(&out_fd[1]);
-	i_close_fd(&err_fd[1]);
-	/* the message is far smaller than a pipe's buffer */
-	if (input != NULL && write_full(in_fd[1], input, strlen(input)) < 0)
-		str_printfa(err, "write(doveadm stdin) failed: %m; ");
-	i_close_fd(&in_fd[1]);
-
-	pfd[0].fd = out_fd[0];
-	pfd[1].fd = err_fd[0];
-	pfd[0].events = pfd[1].events = POLLIN;
-	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
-		unsigned int i;
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			str_printfa(err, "poll() failed: %m; ");
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			if (pfd[i].fd == -1 || pfd[i].revents == 0)
-				continue;
-			ret = read(pfd[i].fd, buf, sizeof(buf));
-			if (ret > 0) {
-				str_append_data(i == 0 ? out : err, buf, ret);
-				continue;
-			}
-			if (ret < 0 && errno == EINTR)
-				continue;
-			i_close_fd(&pfd[i].fd);
-			pfd[i].fd = -1;
-		}
-	}
-	if (pfd[0].fd != -1)
-		i_close_fd(&pfd[0].fd);
-	if (pfd[1].fd != -1)
-		i_close_fd(&pfd[1].fd);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			str_printfa(err, "waitpid(doveadm) failed: %m");
-			return -1;
-		}
-	}
-	if (!WIFEXITED(status)) {
-		str_printfa(err, "doveadm died (wait status %d)", status);
-		return -1;
-	}
-	return WEXITSTATUS(status);
+	status = lookup_child_run(array_front(&argv), input, out, err, &error);
+	if (status < 0)
+		str_append(err, error);
+	return status;
 }
 
 /* doveadm's standard error, one line, for the error column */
@@ -226,8 +142,8 @@ static const char *notify_error_text(string_t *err, int status)
 /* 1: the notice with message_id is in user's INBOX, 0: it is not, -1:
    the search failed (error_r). */
 static int
-notify_present(struct notify_context *nctx, bool proxied, const char *user,
-	       const char *message_id, const char **error_r)
+notify_present(bool proxied, const char *user, const char *message_id,
+	       const char **error_r)
 {
 	const char *args[] = {
 		"search", "-u", user, "mailbox", "INBOX",
@@ -236,7 +152,7 @@ notify_present(struct notify_context *nctx, bool proxied, const char *user,
 	string_t *out = t_str_new(128), *err = t_str_new(128);
 	int status;
 
-	status = notify_doveadm(nctx, proxied, args, NULL, out, err);
+	status = notify_doveadm(proxied, args, NULL, out, err);
 	if (status != 0) {
 		*error_r = t_strconcat("search failed: ",
 				       notify_error_text(err, status), NULL);
@@ -246,14 +162,14 @@ notify_present(struct notify_context *nctx, bool proxied, const char *user,
 }
 
 static int
-notify_save(struct notify_context *nctx, bool proxied, const char *user,
-	    const char *message, const char **error_r)
+notify_save(bool proxied, const char *user, const char *message,
+	    const char **error_r)
 {
 	const char *args[] = { "save", "-u", user, "-m", "INBOX", NULL };
 	string_t *out = t_str_new(128), *err = t_str_new(128);
 	int status;
 
-	status = notify_doveadm(nctx, proxied, args, message, out, err);
+	status = notify_doveadm(proxied, args, message, out, err);
 	if (status != 0) {
 		*error_r = t_strconcat("save failed: ",
 				       notify_error_text(err, status), NULL);
@@ -293,7 +209,7 @@ notify_row_present(struct notify_context *nctx, const struct notify_row *row,
 		key = t_strconcat(row->user, "\t", row->message_id, NULL);
 		return hash_table_lookup(nctx->present, key) != NULL ? 1 : 0;
 	}
-	return notify_present(nctx, row->proxied, row->user, row->message_id,
+	return notify_present(row->proxied, row->user, row->message_id,
 			      error_r);
 }
 
@@ -311,7 +227,7 @@ notify_row_finish(struct notify_context *nctx, struct notify_row *row)
 	if (nctx->dry_run)
 		return NOTIFY_RESULT_WOULD_SAVE;
 	/* once: a failure is reported, not retried (quota stays full) */
-	if (notify_save(nctx, row->proxied, row->user, row->message,
+	if (notify_save(row->proxied, row->user, row->message,
 			&row->error) < 0)
 		return NOTIFY_RESULT_FAILED;
 	return NOTIFY_RESULT_SAVED;
@@ -445,7 +361,7 @@ static void notify_find_present(struct notify_context *nctx)
 	args[4] = str_c(path);
 	out = t_str_new(1024);
 	err = t_str_new(128);
-	status = notify_doveadm(nctx, FALSE, args, NULL, out, err);
+	status = notify_doveadm(FALSE, args, NULL, out, err);
 	i_unlink(str_c(path));
 	/* a user that cannot be opened is an error on standard error,
 	   and not always an exit status (2.3.19.1's doveadm goes on with
@@ -553,7 +469,6 @@ static void cmd_referral_notify(struct doveadm_cmd_context *cctx)
 	ctx->user_fn = notify_user;
 	if (!doveadm_cmd_param_bool(cctx, "dry-run", &nctx.dry_run))
 		nctx.dry_run = FALSE;
-	nctx.config_path = master_service_get_config_path(master_service);
 	if (!lookup_init(cctx, "referral notify", ctx))
 		return;
 	if (!notify_settings(ctx, &nctx)) {
