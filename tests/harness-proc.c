@@ -244,8 +244,17 @@ void harness_wait_listening(pid_t *pid, const char *name, const char *ip,
 
 void harness_stop(pid_t *pid, const char *name)
 {
-	unsigned int waited;
+	unsigned int waited, i;
 
+	/* no longer harness_stop_all()'s: a server in a local variable
+	   (a benchmark's, a test's) is gone after its function returns,
+	   and its pid's memory holds anything by the time exit() runs */
+	for (i = 0; i < spawned_count; i++) {
+		if (spawned[i] == pid) {
+			spawned[i] = spawned[--spawned_count];
+			break;
+		}
+	}
 	if (*pid <= 0)
 		return;
 	kill(*pid, SIGTERM);

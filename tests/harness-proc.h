@@ -37,15 +37,16 @@ in_port_t harness_free_port(void);
 /* Start argv in the background, in its own process group, stdout and
    stderr appended to log_path, as user (NULL: as we are), and store its
    pid in *pid. It gets SIGTERM if the test process dies, and
-   harness_stop_all() stops it at exit (through *pid, which must stay
-   valid). */
+   harness_stop_all() stops it at exit unless harness_stop() did (through
+   *pid, which must stay valid until then). */
 void harness_spawn(pid_t *pid, const char *log_path, const char *user,
 		   const char *const *argv);
 /* Wait until ip:port accepts connections; die with the log if
    *pid exits first or it takes too long. */
 void harness_wait_listening(pid_t *pid, const char *name, const char *ip,
 			    in_port_t port, const char *log_path);
-/* SIGTERM, wait, SIGKILL after a timeout. Sets *pid to 0; no-op if 0. */
+/* SIGTERM, wait, SIGKILL after a timeout. Sets *pid to 0; no-op if 0.
+   Either way harness_stop_all() forgets pid. */
 void harness_stop(pid_t *pid, const char *name);
 /* Stop every process harness_spawn() started from this process. Check
    forks a child per test, and children run atexit handlers too: only the
