@@ -95,6 +95,20 @@ AC_DEFUN([REFERRAL_DOVECOT_LOGIN_API], [
 			[referral_cv_doveadm_cmd_context_set_event=no])])
 	AS_IF([test "$referral_cv_doveadm_cmd_context_set_event" = yes],
 		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_DOVEADM_CMD_CONTEXT_SET_EVENT"])
+	# doveadm: 2.4 keeps the configuration it read as an fd, for a
+	# child doveadm to take over (DOVECOT_CONFIG_FD).
+	AC_CACHE_CHECK([whether doveadm keeps its configuration fd],
+		[referral_cv_doveadm_settings_get_config_fd],
+		[AC_COMPILE_IFELSE([AC_LANG_PROGRAM([[
+#include "lib.h"
+#include "master-interface.h"
+#include "doveadm-settings.h"
+]], [[const char *e = DOVECOT_CONFIG_FD_ENV; (void)e;
+(void)doveadm_settings_get_config_fd;]])],
+			[referral_cv_doveadm_settings_get_config_fd=yes],
+			[referral_cv_doveadm_settings_get_config_fd=no])])
+	AS_IF([test "$referral_cv_doveadm_settings_get_config_fd" = yes],
+		[REFERRAL_COMPAT_CPPFLAGS="$REFERRAL_COMPAT_CPPFLAGS -DHAVE_DOVEADM_SETTINGS_GET_CONFIG_FD"])
 	# 2.4: a plugin's settings are a settings struct of its own, read
 	# with settings_get() and made known to the config process by a
 	# module in its settings directory; 2.3 has plugin {} instead.

@@ -9,14 +9,14 @@
    proxying (doveadm_port). The users, their passdb fields and their
    targets are "referral lookup"'s (doveadm-referral.h). Two passes: all
    users looked up (notify_user()), then the notices looked for, in one
-   process for the batch, and saved (notify_finish()). */
+   process for the batch, and saved, a few users at once
+   (notify_finish()). */
 
 #include "lib.h"
 #include "array.h"
 #include "str.h"
 #include "hash.h"
 #include "hostpid.h"
-#include "istream.h"
 #include "safe-mkstemp.h"
 #include "write-full.h"
 #include "master-service.h"
@@ -26,6 +26,7 @@
 #include "referral-reason.h"
 #include "referral-settings.h"
 #include "referral-url.h"
+#include "doveadm-referral-child.h"
 #include "doveadm-referral.h"
 
 #include <stdio.h>
@@ -55,6 +56,11 @@ static const char *const notify_result_names[NOTIFY_RESULT_COUNT] = {
 	"a doveadm listener there)"
 /* how often the progress line on a terminal is rewritten */
 #define NOTIFY_PROGRESS_INTERVAL_SECS 1
+/* How many "doveadm save" children run at once. A save is mostly a
+   process starting and reading its configuration; on 2 cores three at
+   once took half the time of one at a time (doc/design.md). More would
+   take CPU from the server's own users for little gain. */
+#define NOTIFY_SAVES_AT_ONCE 3
 /* the notices, for the one "doveadm search" of the whole batch */
 #define NOTIFY_MESSAGE_ID_SEARCH "@notice.dovecot-referral.invalid"
 
@@ -70,6 +76,12 @@ struct notify_row {
 };
 ARRAY_DEFINE_TYPE(notify_row, struct notify_row);
 
+/* A "doveadm save" that is running */
+struct notify_save {
+	struct referral_child child;
+	struct notify_row *row;
+};
+
 struct notify_context {
 	/* first: lookup_run() calls notify_user() with it */
 	struct lookup_context lookup;
@@ -81,31 +93,32 @@ struct notify_context {
 
 	pool_t pool;
 	ARRAY_TYPE(notify_row) rows;
+	/* the users that have a row: a user named again in the batch (-F
+	   and -A, a line twice) is done once, so that two rows never save
+	   the same notice twice */
+	HASH_TABLE(const char *, const char *) seen;
 	/* "<user>\t<Message-ID>" of every notice in the INBOX of the
 	   batch's local referred users, when present_known */
 	HASH_TABLE(const char *, const char *) present;
 	bool present_known;
+
+	struct notify_save saves[NOTIFY_SAVES_AT_ONCE];
+	unsigned int saves_running;
 };
 
-/* Run "doveadm <args>" with this doveadm's configuration, input (if not
-   NULL) on its standard input; its standard output into out, standard
-   error into err. Unless proxied, with doveadm_port=0: the user's mail is
-   here, and a doveadm that may proxy asks the passdb (service doveadm)
-   first, where Dovecot 2.4 fails a command for a user with host and
-   nologin ("Command requested referral"). Returns the exit status, -1 if
-   it could not be run or did not exit (err says why). */
-static int
-notify_doveadm(bool proxied, const char *const *args, const char *input,
-	       string_t *out, string_t *err)
+/* The arguments of a child "doveadm", args (NULL-terminated) after the
+   options: the child gets this doveadm's configuration. Unless proxied,
+   with doveadm_port=0: the user's mail is here, and a doveadm that may
+   proxy asks the passdb (service doveadm) first, where Dovecot 2.4 fails
+   a command for a user with host and nologin ("Command requested
+   referral"). */
+static const char *const *
+notify_doveadm_args(bool proxied, const char *const *args)
 {
 	ARRAY_TYPE(const_string) argv;
-	const char *arg, *error;
-	int status;
+	const char *arg;
 
-	t_array_init(&argv, 16);
-	arg = DOVEADM_BINARY;
-	array_push_back(&argv, &arg);
-	lookup_child_config_args(&argv);
+	t_array_init(&argv, 24);
 	if (doveadm_debug) {
 		arg = "-D";
 		array_push_back(&argv, &arg);
@@ -119,8 +132,23 @@ notify_doveadm(bool proxied, const char *const *args, const char *input,
 	for (; *args != NULL; args++)
 		array_push_back(&argv, args);
 	array_append_zero(&argv);
+	return array_front(&argv);
+}
 
-	status = lookup_child_run(array_front(&argv), input, out, err, &error);
+/* Run "doveadm <args>" (notify_doveadm_args()): its standard output into
+   out, standard error into err. Returns the exit status, -1 if it could
+   not be run or did not exit (err says why). */
+static int
+notify_doveadm(bool proxied, const char *const *args, string_t *out,
+	       string_t *err)
+{
+	const char *error;
+	int status;
+
+	status = referral_child_run(DOVEADM_BINARY,
+				    notify_doveadm_args(proxied, args), NULL,
+				    REFERRAL_CHILD_FLAG_DOVEADM, out, err,
+				    &error);
 	if (status < 0)
 		str_append(err, error);
 	return status;
@@ -152,30 +180,13 @@ notify_present(bool proxied, const char *user, const char *message_id,
 	string_t *out = t_str_new(128), *err = t_str_new(128);
 	int status;
 
-	status = notify_doveadm(proxied, args, NULL, out, err);
+	status = notify_doveadm(proxied, args, out, err);
 	if (status != 0) {
 		*error_r = t_strconcat("search failed: ",
 				       notify_error_text(err, status), NULL);
 		return -1;
 	}
 	return str_len(out) > 0 ? 1 : 0;
-}
-
-static int
-notify_save(bool proxied, const char *user, const char *message,
-	    const char **error_r)
-{
-	const char *args[] = { "save", "-u", user, "-m", "INBOX", NULL };
-	string_t *out = t_str_new(128), *err = t_str_new(128);
-	int status;
-
-	status = notify_doveadm(proxied, args, message, out, err);
-	if (status != 0) {
-		*error_r = t_strconcat("save failed: ",
-				       notify_error_text(err, status), NULL);
-		return -1;
-	}
-	return 0;
 }
 
 static void notify_progress(struct notify_context *nctx, bool last)
@@ -213,24 +224,127 @@ notify_row_present(struct notify_context *nctx, const struct notify_row *row,
 			      error_r);
 }
 
-/* The second pass for a referred user: look, then save. */
-static enum notify_result
-notify_row_finish(struct notify_context *nctx, struct notify_row *row)
+/* A referred user's result is known (error: why it failed) */
+static void
+notify_row_done(struct notify_context *nctx, struct notify_row *row,
+		enum notify_result result, const char *error)
 {
+	row->result = result;
+	if (error != NULL)
+		row->error = p_strdup(nctx->pool, error);
+	nctx->counts[result]++;
+	notify_progress(nctx, FALSE);
+}
+
+/* A save has ended with status (the exit status, or -1 when error says
+   why it did not exit); its slot is free again. */
+static void
+notify_save_ended(struct notify_context *nctx, struct notify_save *save,
+		  int status, string_t *err)
+{
+	if (status == 0)
+		notify_row_done(nctx, save->row, NOTIFY_RESULT_SAVED, NULL);
+	else {
+		notify_row_done(nctx, save->row, NOTIFY_RESULT_FAILED,
+				t_strconcat("save failed: ",
+					    notify_error_text(err, status),
+					    NULL));
+	}
+	save->row = NULL;
+	nctx->saves_running--;
+}
+
+/* Wait until one of the running saves ends. */
+static void notify_save_wait(struct notify_context *nctx)
+{
+	struct notify_save *save;
+	string_t *err = t_str_new(128);
+	const char *error;
+	unsigned int i;
+	int wait_status, status;
+	pid_t pid;
+
+	i_assert(nctx->saves_running > 0);
+	pid = referral_child_wait_any(&wait_status, &error);
+	if (pid < 0) {
+		/* no child left to wait for: every running save is lost */
+		for (i = 0; i < N_ELEMENTS(nctx->saves); i++) {
+			save = &nctx->saves[i];
+			if (save->row == NULL)
+				continue;
+			i_close_fd(&save->child.out_fd);
+			i_close_fd(&save->child.err_fd);
+			str_truncate(err, 0);
+			str_append(err, error);
+			notify_save_ended(nctx, save, -1, err);
+		}
+		return;
+	}
+	for (i = 0; i < N_ELEMENTS(nctx->saves); i++) {
+		save = &nctx->saves[i];
+		if (save->row != NULL && save->child.pid == pid)
+			break;
+	}
+	if (i == N_ELEMENTS(nctx->saves)) {
+		/* not a save: doveadm has no other children to wait for */
+		return;
+	}
+	status = referral_child_end(&save->child, wait_status, NULL, err,
+				    &error);
+	if (status < 0)
+		str_append(err, error);
+	notify_save_ended(nctx, save, status, err);
+}
+
+/* Start saving row's notice, when one of the slots is free. */
+static void notify_save_start(struct notify_context *nctx,
+			      struct notify_row *row)
+{
+	const char *args[] = { "save", "-u", row->user, "-m", "INBOX", NULL };
+	struct notify_save *save = NULL;
+	const char *error;
+	unsigned int i;
+
+	while (nctx->saves_running == N_ELEMENTS(nctx->saves))
+		notify_save_wait(nctx);
+	for (i = 0; i < N_ELEMENTS(nctx->saves); i++) {
+		if (nctx->saves[i].row == NULL) {
+			save = &nctx->saves[i];
+			break;
+		}
+	}
+	i_assert(save != NULL);
+	if (!referral_child_start(DOVEADM_BINARY,
+				  notify_doveadm_args(row->proxied, args),
+				  row->message, REFERRAL_CHILD_FLAG_DOVEADM,
+				  &save->child, &error)) {
+		notify_row_done(nctx, row, NOTIFY_RESULT_FAILED,
+				t_strconcat("save failed: ", error, NULL));
+		return;
+	}
+	save->row = row;
+	nctx->saves_running++;
+}
+
+/* The second pass for a referred user: look, then save. */
+static void notify_row_finish(struct notify_context *nctx,
+			      struct notify_row *row)
+{
+	const char *error;
 	int ret;
 
-	ret = notify_row_present(nctx, row, &row->error);
+	ret = notify_row_present(nctx, row, &error);
 	if (ret < 0)
-		return NOTIFY_RESULT_FAILED;
-	if (ret > 0)
-		return NOTIFY_RESULT_PRESENT;
-	if (nctx->dry_run)
-		return NOTIFY_RESULT_WOULD_SAVE;
-	/* once: a failure is reported, not retried (quota stays full) */
-	if (notify_save(row->proxied, row->user, row->message,
-			&row->error) < 0)
-		return NOTIFY_RESULT_FAILED;
-	return NOTIFY_RESULT_SAVED;
+		notify_row_done(nctx, row, NOTIFY_RESULT_FAILED, error);
+	else if (ret > 0)
+		notify_row_done(nctx, row, NOTIFY_RESULT_PRESENT, NULL);
+	else if (nctx->dry_run)
+		notify_row_done(nctx, row, NOTIFY_RESULT_WOULD_SAVE, NULL);
+	else {
+		/* once: a failure is reported, not retried (quota stays
+		   full) */
+		notify_save_start(nctx, row);
+	}
 }
 
 /* The first pass for a referred user: the notice's Message-ID and
@@ -270,11 +384,14 @@ static void notify_user(struct lookup_context *ctx, const char *user)
 	const char *error;
 	pool_t pool;
 
+	if (hash_table_lookup(nctx->seen, user) != NULL)
+		return;
 	pool = pool_alloconly_create("referral notify", 1024);
 	lookup_user_result(ctx, user, pool, &lookup);
 	ctx->mode_counts[lookup.mode]++;
 	row = array_append_space(&nctx->rows);
 	row->user = p_strdup(nctx->pool, user);
+	hash_table_insert(nctx->seen, row->user, row->user);
 	row->mode = lookup_mode_names[lookup.mode];
 	row->imap_target = p_strdup(nctx->pool, lookup.imap_target);
 	error = lookup.error;
@@ -361,7 +478,7 @@ static void notify_find_present(struct notify_context *nctx)
 	args[4] = str_c(path);
 	out = t_str_new(1024);
 	err = t_str_new(128);
-	status = notify_doveadm(FALSE, args, NULL, out, err);
+	status = notify_doveadm(FALSE, args, out, err);
 	i_unlink(str_c(path));
 	/* a user that cannot be opened is an error on standard error,
 	   and not always an exit status (2.3.19.1's doveadm goes on with
@@ -389,8 +506,8 @@ static void notify_find_present(struct notify_context *nctx)
 	nctx->present_known = TRUE;
 }
 
-/* The second pass: every row in the batch's order, the referred users'
-   notices looked for and saved. */
+/* The second pass: the referred users' notices looked for and saved,
+   then every row printed in the batch's order. */
 static void notify_finish(struct notify_context *nctx)
 {
 	struct notify_row *row;
@@ -398,12 +515,15 @@ static void notify_finish(struct notify_context *nctx)
 	T_BEGIN {
 		notify_find_present(nctx);
 	} T_END;
+	array_foreach_modifiable(&nctx->rows, row) {
+		if (row->pending) T_BEGIN {
+			notify_row_finish(nctx, row);
+		} T_END;
+	}
+	while (nctx->saves_running > 0) T_BEGIN {
+		notify_save_wait(nctx);
+	} T_END;
 	array_foreach_modifiable(&nctx->rows, row) T_BEGIN {
-		if (row->pending) {
-			row->result = notify_row_finish(nctx, row);
-			nctx->counts[row->result]++;
-			notify_progress(nctx, FALSE);
-		}
 		if (row->result == NOTIFY_RESULT_FAILED) {
 			i_error("referral notify: %s: %s", row->user,
 				row->error);
@@ -490,6 +610,7 @@ static void cmd_referral_notify(struct doveadm_cmd_context *cctx)
 
 	nctx.pool = pool_alloconly_create("referral notify batch", 4096);
 	p_array_init(&nctx.rows, nctx.pool, 64);
+	hash_table_create(&nctx.seen, default_pool, 0, str_hash, strcmp);
 	lookup_run(ctx);
 	notify_finish(&nctx);
 
@@ -504,6 +625,7 @@ static void cmd_referral_notify(struct doveadm_cmd_context *cctx)
 		doveadm_exit_code = DOVEADM_EX_NOTFOUND;
 	if (hash_table_is_created(nctx.present))
 		hash_table_destroy(&nctx.present);
+	hash_table_destroy(&nctx.seen);
 	pool_unref(&nctx.pool);
 	lookup_deinit(ctx);
 }

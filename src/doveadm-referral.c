@@ -11,8 +11,6 @@
 #include "net.h"
 #include "istream.h"
 #include "module-dir.h"
-#include "execv-const.h"
-#include "write-full.h"
 #include "master-service.h"
 #include "auth-master.h"
 #include "doveadm.h"
@@ -26,14 +24,12 @@
 #include "referral-target.h"
 #include "referral-url.h"
 #include "referral-compat.h"
+#include "doveadm-referral-child.h"
 #include "doveadm-referral.h"
 
 #include <stdio.h>
 #include <unistd.h>
 #include <ifaddrs.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <poll.h>
 
 /* The IMAP tag and SASL mechanism the printed reply lines are shown
    with, as in the documentation's examples. */
@@ -417,113 +413,6 @@ lookup_parse_auth_info(struct lookup_context *ctx, const char *arg)
 	return TRUE;
 }
 
-void lookup_child_config_args(ARRAY_TYPE(const_string) *argv)
-{
-	const char *config_path =
-		master_service_get_config_path(master_service);
-	const char *arg = "-c";
-	struct stat st;
-
-	if (stat(config_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		return;
-	array_push_back(argv, &arg);
-	arg = t_strdup(config_path);
-	array_push_back(argv, &arg);
-}
-
-int lookup_child_run(const char *const *argv, const char *input,
-		     string_t *out, string_t *err, const char **error_r)
-{
-	int in_fd[2], out_fd[2], err_fd[2] = { -1, -1 }, status;
-	struct pollfd pfd[2];
-	char buf[4096];
-	ssize_t ret;
-	pid_t pid;
-	unsigned int i;
-
-	if (pipe(in_fd) < 0 || pipe(out_fd) < 0 ||
-	    (err != NULL && pipe(err_fd) < 0)) {
-		*error_r = t_strdup_printf("pipe() failed: %m");
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		*error_r = t_strdup_printf("fork() failed: %m");
-		i_close_fd(&in_fd[0]); i_close_fd(&in_fd[1]);
-		i_close_fd(&out_fd[0]); i_close_fd(&out_fd[1]);
-		if (err != NULL) {
-			i_close_fd(&err_fd[0]);
-			i_close_fd(&err_fd[1]);
-		}
-		return -1;
-	}
-	if (pid == 0) {
-		if (dup2(in_fd[0], STDIN_FILENO) < 0 ||
-		    dup2(out_fd[1], STDOUT_FILENO) < 0 ||
-		    (err != NULL && dup2(err_fd[1], STDERR_FILENO) < 0))
-			i_fatal("dup2() failed: %m");
-		i_close_fd(&in_fd[0]); i_close_fd(&in_fd[1]);
-		i_close_fd(&out_fd[0]); i_close_fd(&out_fd[1]);
-		if (err != NULL) {
-			i_close_fd(&err_fd[0]);
-			i_close_fd(&err_fd[1]);
-		}
-		execv_const(argv[0], argv);
-	}
-	i_close_fd(&in_fd[0]);
-	i_close_fd(&out_fd[1]);
-	if (err != NULL)
-		i_close_fd(&err_fd[1]);
-	/* what goes in (a move notice) is far smaller than a pipe's
-	   buffer: written at once, before anything is read */
-	if (input != NULL && write_full(in_fd[1], input, strlen(input)) < 0 &&
-	    err != NULL)
-		str_printfa(err, "write(%s stdin) failed: %m; ", argv[0]);
-	i_close_fd(&in_fd[1]);
-
-	pfd[0].fd = out_fd[0];
-	pfd[1].fd = err_fd[0];
-	pfd[0].events = pfd[1].events = POLLIN;
-	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			i_error("poll(%s output) failed: %m", argv[0]);
-			break;
-		}
-		for (i = 0; i < 2; i++) {
-			if (pfd[i].fd == -1 || pfd[i].revents == 0)
-				continue;
-			ret = read(pfd[i].fd, buf, sizeof(buf));
-			if (ret > 0) {
-				str_append_data(i == 0 ? out : err, buf, ret);
-				continue;
-			}
-			if (ret < 0 && errno == EINTR)
-				continue;
-			i_close_fd(&pfd[i].fd);
-			pfd[i].fd = -1;
-		}
-	}
-	for (i = 0; i < 2; i++) {
-		if (pfd[i].fd != -1)
-			i_close_fd(&pfd[i].fd);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			*error_r = t_strdup_printf("waitpid(%s) failed: %m",
-						   argv[0]);
-			return -1;
-		}
-	}
-	if (!WIFEXITED(status)) {
-		*error_r = t_strdup_printf("%s died (wait status %d)",
-					   argv[0], status);
-		return -1;
-	}
-	return WEXITSTATUS(status);
-}
-
 /* What "doveconf -c <doveadm's config> listen service/<service>" prints:
    the server's configuration, as its master reads it. doveconf's own
    errors go to standard error as they are. */
@@ -531,23 +420,15 @@ static bool
 lookup_doveconf(const char *service, const char **output_r,
 		const char **error_r)
 {
-	ARRAY_TYPE(const_string) argv;
+	const char *args[] = { "listen", NULL, NULL };
 	string_t *output = t_str_new(2048);
-	const char *arg;
 	int status;
 
-	t_array_init(&argv, 6);
-	arg = DOVECONF_BINARY;
-	array_push_back(&argv, &arg);
-	/* options first: 2.4's doveconf stops at the first setting name */
-	lookup_child_config_args(&argv);
-	arg = "listen";
-	array_push_back(&argv, &arg);
-	arg = t_strconcat("service/", service, NULL);
-	array_push_back(&argv, &arg);
-	array_append_zero(&argv);
-	status = lookup_child_run(array_front(&argv), NULL, output, NULL,
-				  error_r);
+	args[1] = t_strconcat("service/", service, NULL);
+	/* the configuration's options first: 2.4's doveconf stops at the
+	   first setting name */
+	status = referral_child_run(DOVECONF_BINARY, args, NULL, 0, output,
+				    NULL, error_r);
 	if (status < 0)
 		return FALSE;
 	if (status != 0) {

@@ -85,18 +85,6 @@ void lookup_deinit(struct lookup_context *ctx);
 void lookup_user_result(struct lookup_context *ctx, const char *user,
 			pool_t pool, struct lookup_result *result_r);
 
-/* Append "-c <doveadm's config file>" to argv, unless doveadm reads its
-   settings from the config socket (run by the doveadm service: doveadm
-   -S, the HTTP API), which a child of Dovecot's then reads by default. */
-void lookup_child_config_args(ARRAY_TYPE(const_string) *argv);
-/* Run argv (NULL-terminated, argv[0] the program's path) with input (if
-   not NULL) on its standard input, its standard output appended to out
-   and its standard error to err (when err is NULL, it goes where ours
-   does). Returns its exit status, or -1 with error_r when it could not be
-   run or did not exit. */
-int lookup_child_run(const char *const *argv, const char *input,
-		     string_t *out, string_t *err, const char **error_r);
-
 extern struct doveadm_cmd_ver2 doveadm_cmd_referral_lookup;
 extern struct doveadm_cmd_ver2 doveadm_cmd_referral_notify;
 
