@@ -5,10 +5,11 @@
    own doveadm save into A's mail store, and server R (the same mail
    store, a passdb that lets every user in) reads them back over IMAP:
    once per user and target, nothing for untouched or refused users, for
-   a dry run or with a broken template. A user whom A proxies to backend
-   B with referral=suggest gets the notice on B, through doveadm's own
-   proxying (A's doveadm_port, B's doveadm listener), and reads it
-   through A's IMAP proxy. */
+   a dry run or with a broken template; a batch, or every user the userdb
+   lists (-A). A user whom A proxies to backend B with referral=suggest
+   gets the notice on B, through doveadm's own proxying (A's
+   doveadm_port, B's doveadm listener), and reads it through A's IMAP
+   proxy; without doveadm_port on A, that user is refused. */
 
 #define _GNU_SOURCE
 #include "e2e-run.h"
@@ -95,6 +96,16 @@ static void assert_no_notices(void)
 		ck_assert_uint_eq(notices_count(referred[i]), 0);
 }
 
+/* Whether srv's mail store has a Maildir for user */
+static bool mail_store_has(const struct dc_server *srv, const char *user)
+{
+	char *path = harness_printf("%s/home/%s/Maildir", srv->dir, user);
+	bool found = access(path, F_OK) == 0;
+
+	free(path);
+	return found;
+}
+
 /* The tests run in this order, on one pair of servers. */
 
 START_TEST(test_dry_run_saves_nothing)
@@ -135,6 +146,40 @@ START_TEST(test_broken_template_saves_nothing)
 }
 END_TEST
 
+/* A proxied user's notice belongs on the backend, which only doveadm's
+   proxying reaches: with no doveadm_port on A the user is refused, and
+   nothing is saved on A or on B. */
+START_TEST(test_proxied_without_doveadm_port)
+{
+	char *settings = notice_settings(NULL);
+	char *conf = notice_conf_a(settings, false);
+	char *row = harness_printf("\nnproxied\tproxy-suggest\t" NOTICE_IP
+		":%s\trefused\t\tproxied with referral=suggest: the notice "
+		"belongs on the backend, which needs doveadm_port and "
+		"doveadm_password here (and a doveadm listener there)\n",
+		notice.port_b_imap);
+	int status;
+	char *err, *out;
+
+	dc_server_reload(&notice.a, conf);
+	out = notice_notify("nproxied nlocal", &status, &err);
+	dc_server_reload(&notice.a, notice.conf_a);
+	ck_assert_int_eq(status, EX_NOTPOSSIBLE);
+	ck_assert_msg(strstr(out, row) != NULL, "no row%s", row);
+	ck_assert(strstr(err, "2 users: 0 saved, 0 already present, 0 would "
+			 "be saved, 1 untouched, 1 refused, 0 unknown, "
+			 "0 failed") != NULL);
+	/* B's INBOX, through A's proxy; A never had a mail store for it */
+	ck_assert_uint_eq(notices_count("nproxied"), 0);
+	ck_assert(!mail_store_has(&notice.a, "nproxied"));
+	free(out);
+	free(err);
+	free(row);
+	free(conf);
+	free(settings);
+}
+END_TEST
+
 static void assert_notice(const char *user, const char *port,
 			  const char *dest_user)
 {
@@ -157,16 +202,6 @@ static void assert_notice(const char *user, const char *port,
 	ck_assert_msg(strstr(fetched, expect) != NULL, "no %s", expect);
 	free(expect);
 	free(fetched);
-}
-
-/* Whether srv's mail store has a Maildir for user */
-static bool mail_store_has(const struct dc_server *srv, const char *user)
-{
-	char *path = harness_printf("%s/home/%s/Maildir", srv->dir, user);
-	bool found = access(path, F_OK) == 0;
-
-	free(path);
-	return found;
 }
 
 START_TEST(test_batch)
@@ -212,6 +247,38 @@ START_TEST(test_batch)
 	free(err);
 	free(args);
 	free(file);
+}
+END_TEST
+
+/* -A: every user of the userdb. After the batch, only nlisted, whom no
+   batch names, gets a notice; the other referred users keep their one,
+   and the untouched and refused users still have none. nbroken fails,
+   as in a batch. */
+START_TEST(test_all_users)
+{
+	const char *const none[] = { "nlocal", "nrefused", "nv6" };
+	char *saved = harness_printf("\nnlisted\tsuggest\t" NOTICE_IP
+				     ":%s\tsaved\t<referral-notice.",
+				     notice.port_b);
+	int status;
+	char *err, *out = notice_notify("-A", &status, &err);
+	unsigned int i;
+
+	ck_assert_int_eq(status, EX_TEMPFAIL);
+	ck_assert_msg(strstr(err, "8 users: 1 saved, 3 already present, "
+			     "0 would be saved, 1 untouched, 2 refused, "
+			     "0 unknown, 1 failed\n") != NULL, "err: %s", err);
+	ck_assert_msg(strstr(out, saved) != NULL, "no row%s", saved);
+	ck_assert(strstr(out, "\nnlocal\tnone\t\tuntouched\t\t\n") != NULL);
+	ck_assert(strstr(out, "\nnbroken\tnologin\t") != NULL);
+	assert_notice("nlisted", notice.port_b, "nlisted");
+	for (i = 0; i < REFERRED_COUNT; i++)
+		ck_assert_uint_eq(notices_count(referred[i]), 1);
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		ck_assert_uint_eq(notices_count(none[i]), 0);
+	free(out);
+	free(err);
+	free(saved);
 }
 END_TEST
 
@@ -325,7 +392,9 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_dry_run_saves_nothing);
 	tcase_add_test(tc, test_broken_template_saves_nothing);
+	tcase_add_test(tc, test_proxied_without_doveadm_port);
 	tcase_add_test(tc, test_batch);
+	tcase_add_test(tc, test_all_users);
 	tcase_add_test(tc, test_changed_target);
 	tcase_add_test(tc, test_ipv6_refused);
 	tcase_add_test(tc, test_progress_on_terminal);
