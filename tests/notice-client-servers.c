@@ -24,7 +24,7 @@ int main(int argc, char *argv[])
 	notice_servers_setup();
 	list = open_memstream(&users, &size);
 	for (i = 1; i < argc; i++)
-		fprintf(list, " %s", argv[i]);
+		fprintf(list, "%s%s", i > 1 ? " " : "", argv[i]);
 	fclose(list);
 	if (argc > 1) {
 		out = notice_notify(users, &status, &err);
