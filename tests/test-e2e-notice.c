@@ -204,14 +204,28 @@ static void assert_notice(const char *user, const char *port,
 	free(fetched);
 }
 
+/* how many rows of notify's output are user's */
+static unsigned int rows_of(const char *out, const char *user)
+{
+	char *start = harness_printf("\n%s\t", user);
+	const char *p;
+	unsigned int count = 0;
+
+	for (p = strstr(out, start); p != NULL; p = strstr(p + 1, start))
+		count++;
+	free(start);
+	return count;
+}
+
 START_TEST(test_batch)
 {
 	char *file = harness_printf("%s/users.txt", notice.root);
 	int status;
 	char *err, *out, *args;
 
+	/* nsuggest and nproxied twice: done once, one row each */
 	harness_write_file(file, "nmoved\n# a comment\nnsuggest\nnproxied\n"
-			   "nrefused\nnlocal\n");
+			   "nrefused\nnlocal\nnsuggest\nnproxied\n");
 	args = harness_printf("-F %s", file);
 	out = notice_notify(args, &status, &err);
 	/* the refused user makes the batch's status "not possible" */
@@ -225,6 +239,8 @@ START_TEST(test_batch)
 		  strstr(out, "nrefused\trefused\t\trefused\t\tReferral "
 			 "refused: ") != NULL);
 	ck_assert(strstr(out, "nlocal\tnone\t\tuntouched\t\t\n") != NULL);
+	ck_assert_uint_eq(rows_of(out, "nsuggest"), 1);
+	ck_assert_uint_eq(rows_of(out, "nproxied"), 1);
 	assert_notice("nmoved", notice.port_b, "nmoved");
 	assert_notice("nsuggest", notice.port_b, "ns@example.com");
 	assert_notice("nproxied", notice.port_b_imap, "nproxied");
