@@ -24,6 +24,11 @@
 #define START_TIMEOUT_MSECS 30000
 #define STOP_TIMEOUT_MSECS 10000
 #define MAX_PROCS 32
+/* Free ports are taken from FREE_PORT_LOW up to the kernel's ephemeral
+   ports: a port from bind() to port 0 is one the kernel may give the
+   next outgoing connection of any process before our server listens on
+   it (seen: "listen(127.0.0.1, 33419) failed: Address already in use"). */
+#define FREE_PORT_LOW 10000
 
 static pid_t *spawned[MAX_PROCS];
 static unsigned int spawned_count;
@@ -143,20 +148,54 @@ char *harness_read_file(const char *path)
 	return buf;
 }
 
+/* The low end of the kernel's ephemeral ports, which outgoing
+   connections (any process's) and bind() to port 0 take */
+static unsigned int ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned int low = 32768;
+
+	if (f != NULL) {
+		if (fscanf(f, "%u", &low) != 1)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
 in_port_t harness_free_port(void)
 {
+	/* handed out by this process: never twice, though the server of
+	   the first one may not be listening yet */
+	static in_port_t given[1024];
+	static unsigned int given_count;
+	unsigned int low = FREE_PORT_LOW, high = ephemeral_low(), i, tries;
 	union harness_sockaddr addr;
-	socklen_t len = sizeof(addr.sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	in_port_t port;
+	int fd, ret;
 
-	if (fd < 0)
-		harness_die("socket() failed: %s", strerror(errno));
-	(void)harness_sockaddr_ipv4(&addr, "127.0.0.1", 0);
-	if (bind(fd, &addr.sa, sizeof(addr.sin)) < 0 ||
-	    getsockname(fd, &addr.sa, &len) < 0)
-		harness_die("finding a free port failed: %s", strerror(errno));
-	close(fd);
-	return ntohs(addr.sin.sin_port);
+	if (high <= low + 1000)
+		harness_die("ephemeral ports start at %u: no room below", high);
+	if (given_count == 0)
+		srandom((unsigned int)getpid() ^ (unsigned int)time(NULL));
+	for (tries = 0; tries < 1000; tries++) {
+		port = low + random() % (high - low);
+		for (i = 0; i < given_count && given[i] != port; i++) ;
+		if (i < given_count)
+			continue;
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			harness_die("socket() failed: %s", strerror(errno));
+		(void)harness_sockaddr_ipv4(&addr, "127.0.0.1", port);
+		ret = bind(fd, &addr.sa, sizeof(addr.sin));
+		close(fd);
+		if (ret < 0)
+			continue;
+		if (given_count < sizeof(given) / sizeof(given[0]))
+			given[given_count++] = port;
+		return port;
+	}
+	harness_die("finding a free port failed after %u tries", tries);
 }
 
 static bool port_accepts(const char *ip, in_port_t port)

@@ -31,7 +31,8 @@ void harness_write_file(const char *path, const char *content);
 /* Whole file as a malloc()ed string ("" if it does not exist). */
 char *harness_read_file(const char *path);
 
-/* A free TCP port on 127.0.0.1, from the kernel. */
+/* A free TCP port on 127.0.0.1, below the kernel's ephemeral ports and
+   never the same twice in one process. */
 in_port_t harness_free_port(void);
 
 /* Start argv in the background, in its own process group, stdout and
