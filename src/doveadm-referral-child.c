@@ -204,6 +204,12 @@ int referral_child_end(struct referral_child *child, int wait_status,
 	return WEXITSTATUS(wait_status);
 }
 
+void referral_child_abandon(struct referral_child *child)
+{
+	i_close_fd(&child->out_fd);
+	i_close_fd(&child->err_fd);
+}
+
 int referral_child_run(const char *program, const char *const *args,
 		       const char *input, enum referral_child_flags flags,
 		       string_t *out, string_t *err, const char **error_r)
@@ -218,8 +224,7 @@ int referral_child_run(const char *program, const char *const *args,
 		if (errno != EINTR) {
 			*error_r = t_strdup_printf("waitpid(%s) failed: %m",
 						   program);
-			i_close_fd(&child.out_fd);
-			i_close_fd(&child.err_fd);
+			referral_child_abandon(&child);
 			return -1;
 		}
 	}

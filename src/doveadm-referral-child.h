@@ -39,6 +39,9 @@ pid_t referral_child_wait_any(int *wait_status_r, const char **error_r);
    when it did not exit. */
 int referral_child_end(struct referral_child *child, int wait_status,
 		       string_t *out, string_t *err, const char **error_r);
+/* The child cannot be waited for (waitpid() failed): its files closed,
+   its output lost. */
+void referral_child_abandon(struct referral_child *child);
 /* Start, wait for and end one child. Returns its exit status, or -1
    (error_r) when it could not be run or did not exit. */
 int referral_child_run(const char *program, const char *const *args,

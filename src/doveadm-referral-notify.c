@@ -272,8 +272,7 @@ static void notify_save_wait(struct notify_context *nctx)
 			save = &nctx->saves[i];
 			if (save->row == NULL)
 				continue;
-			i_close_fd(&save->child.out_fd);
-			i_close_fd(&save->child.err_fd);
+			referral_child_abandon(&save->child);
 			str_truncate(err, 0);
 			str_append(err, error);
 			notify_save_ended(nctx, save, -1, err);
